@@ -1,0 +1,70 @@
+// The app the official Engine.IO / Socket.IO protocol test suites run against
+// (see docs/conformance.md): a bare Engine.IO echo at /engine.io/ and a
+// Socket.IO server at /socket.io/.
+#include <csignal>
+#include <iostream>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "sio/sio.hpp"
+
+namespace {
+
+struct config : caf::actor_system_config {
+  std::uint16_t port = 3000;
+  std::string host = "127.0.0.1";
+  config() {
+    opt_group{custom_options_, "global"}
+      .add(port, "port,p", "listen port (0: any free port)")
+      .add(host, "host", "bind address");
+  }
+};
+
+sio::engine_options conformance_engine_options(std::string path) {
+  sio::engine_options opts;
+  opts.path = std::move(path);
+  opts.ping_interval = std::chrono::milliseconds{300};
+  opts.ping_timeout = std::chrono::milliseconds{200};
+  opts.max_http_buffer_size = 1000000;
+  opts.cors.origins = {"*"};
+  return opts;
+}
+
+void run(caf::actor_system& sys, const config& cfg) {
+  sio::listen_options listen;
+  listen.host = cfg.host;
+  listen.port = cfg.port;
+  sio::http_server http{sys, listen};
+
+  // /engine.io/: every message goes back unchanged, text as text, binary as binary.
+  sio::engine_handlers echo;
+  echo.on_message = [](sio::engine_socket& s, std::string_view data, bool is_binary) {
+    if (is_binary)
+      s.send_binary(std::string{data});
+    else
+      s.send_text(data);
+  };
+  http.serve_engine(conformance_engine_options("/engine.io/"), std::move(echo));
+
+  auto port = http.start();
+  std::cout << "sio-conformance listening on http://" << cfg.host << ":" << port << std::endl;
+  sio::wait_for_shutdown_signal();
+  http.stop();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  config cfg;
+  cfg.load<caf::io::middleman>();
+  if (auto err = cfg.parse(sio::normalize_cli_args(argc, argv))) {
+    std::cerr << "sio-conformance: " << cfg.render(err) << std::endl;
+    return 1;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  caf::actor_system sys{cfg};
+  run(sys, cfg);
+  return 0;
+}

@@ -1,0 +1,37 @@
+// Engine.IO settings, named after Node's engine.io server options.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace sio {
+
+struct cors_options {
+  /// Allowed origins; "*" allows any. Empty: no CORS headers at all.
+  std::vector<std::string> origins;
+  /// Access-Control-Allow-Credentials: true (the request's origin is echoed, not "*").
+  bool credentials = false;
+};
+
+struct engine_options {
+  /// URL path the endpoint answers under (trailing slash optional on input).
+  std::string path = "/engine.io/";
+  std::chrono::milliseconds ping_interval{25000};
+  std::chrono::milliseconds ping_timeout{20000};
+  /// Largest HTTP body or WebSocket message a client may send, in bytes.
+  std::size_t max_http_buffer_size = 1000000;
+  bool allow_polling = true;
+  bool allow_websocket = true;
+  bool allow_upgrades = true;
+  /// A client that starts an upgrade must finish it within this time.
+  std::chrono::milliseconds upgrade_timeout{10000};
+  /// Bytes queued for one client before it counts as a slow consumer and is
+  /// disconnected ("transport error"). Volatile packets are dropped earlier:
+  /// whenever the client's transport is not ready to write.
+  std::size_t max_buffered_bytes = 16 * 1024 * 1024;
+  cors_options cors;
+};
+
+} // namespace sio

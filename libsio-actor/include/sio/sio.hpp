@@ -1,0 +1,12 @@
+// sio-actor: a Socket.IO v5 / Engine.IO v4 server built from CAF actors.
+// Include this one header.
+#pragma once
+
+#include "sio/cli.hpp"
+#include "sio/engine.hpp"
+#include "sio/engine_options.hpp"
+#include "sio/handshake.hpp"
+#include "sio/http_server.hpp"
+#include "sio/json.hpp"
+#include "sio/listen_options.hpp"
+#include "sio/signals.hpp"

@@ -1,0 +1,330 @@
+#include "engineio/session_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "engineio/atoms.hpp"
+#include "sio/json.hpp"
+
+namespace sio::engineio {
+
+std::string error_body(int code) {
+  static const char* messages[] = {"Transport unknown", "Session ID unknown",
+                                   "Bad handshake method", "Bad request",
+                                   "Forbidden", "Unsupported protocol version"};
+  json body = json::object();
+  body["code"] = code;
+  body["message"] = (code >= 0 && code <= 5) ? messages[code] : "Bad request";
+  return body.dump();
+}
+
+namespace {
+
+enum class transport_kind { polling, websocket };
+enum class ready_state { open, closing, closed };
+
+packet_ptr make_text(packet_type type, std::string_view data = {}) {
+  return std::make_shared<const packet>(packet::text(type, data));
+}
+
+class session_actor final : public caf::event_based_actor, public session_context {
+public:
+  session_actor(caf::actor_config& cfg, session_config sc)
+    : caf::event_based_actor(cfg), cfg_(std::move(sc)) {
+  }
+
+  // -- session_context -------------------------------------------------------
+
+  const std::string& sid() const noexcept override { return cfg_.sid; }
+  const sio::handshake& handshake() const noexcept override { return cfg_.handshake; }
+  caf::event_based_actor* self() noexcept override { return this; }
+
+  void write(std::vector<packet_ptr> packets, bool is_volatile) override {
+    if (state_ != ready_state::open || packets.empty())
+      return;
+    if (transport_ == transport_kind::websocket) {
+      active_ws_->send(std::move(packets), is_volatile);
+      return;
+    }
+    // Long-polling is writable only while a GET waits (Node's rule for volatile).
+    if (is_volatile && !pending_get_)
+      return;
+    for (auto& p : packets) {
+      buffered_bytes_ += p->wire().size();
+      buffer_.push_back(std::move(p));
+    }
+    if (buffered_bytes_ > cfg_.options->max_buffered_bytes) {
+      // A client that stopped polling must not make the server grow without bound.
+      on_close("transport error");
+      return;
+    }
+    flush();
+  }
+
+  void close_session(const std::string& reason) override {
+    if (state_ != ready_state::open)
+      return;
+    if (transport_ == transport_kind::websocket) {
+      on_close(reason);
+      return;
+    }
+    // Polling: the close packet goes out with the next GET (or the one waiting).
+    state_ = ready_state::closing;
+    closing_reason_ = reason;
+    buffer_.push_back(make_text(packet_type::close));
+    delayed_send(this, cfg_.options->ping_timeout, close_timeout_atom::value);
+    flush();
+  }
+
+  // -- actor -----------------------------------------------------------------
+
+  caf::behavior make_behavior() override {
+    set_default_handler(caf::drop);
+    caf::message_handler handler{
+      [=](poll_atom, std::shared_ptr<poll_responder>& r) { on_poll(std::move(r)); },
+      [=](data_atom, std::vector<packet>& packets) {
+        for (auto& p : packets) {
+          if (state_ == ready_state::closed)
+            break;
+          on_packet(p);
+        }
+      },
+      [=](parse_error_atom) { on_close("parse error"); },
+      [=](ws_open_atom, std::shared_ptr<ws_channel>& ws) { on_ws_open(std::move(ws)); },
+      [=](ws_frame_atom, std::uint64_t id, std::string& data, bool binary) {
+        on_ws_frame(id, data, binary);
+      },
+      [=](ws_closed_atom, std::uint64_t id, std::string& reason) { on_ws_closed(id, reason); },
+      [=](send_atom, std::vector<packet_ptr>& packets, bool is_volatile) {
+        write(std::move(packets), is_volatile);
+      },
+      [=](close_atom) { close_session("forced close"); },
+      [=](ping_atom, std::uint64_t gen) {
+        if (gen == ping_gen_)
+          send_ping();
+      },
+      [=](ping_timeout_atom, std::uint64_t gen) {
+        if (gen == ping_gen_)
+          on_close("ping timeout");
+      },
+      [=](upgrade_timeout_atom, std::uint64_t gen) {
+        if (gen == upgrade_gen_ && upgrading_ws_) {
+          upgrading_ws_->close();
+          upgrading_ws_.reset();
+        }
+      },
+      [=](upgrade_check_atom, std::uint64_t gen) {
+        if (gen != upgrade_gen_ || !upgrading_ws_)
+          return;
+        // Release the waiting GET so the client can pause polling and upgrade.
+        if (pending_get_)
+          std::exchange(pending_get_, nullptr)->send_payload("6");
+        delayed_send(this, std::chrono::milliseconds{100}, upgrade_check_atom::value, gen);
+      },
+      [=](close_timeout_atom) {
+        if (state_ == ready_state::closing)
+          on_close(closing_reason_);
+      },
+    };
+    if (auto extra = cfg_.handler->extra_behavior(*this))
+      handler = handler.or_else(extra);
+    open();
+    return handler;
+  }
+
+  void on_exit() override {
+    // Also when the actor system shuts down: never leave a dangling sid behind.
+    cfg_.registry->remove(cfg_.sid);
+  }
+
+private:
+  void open() {
+    cfg_.registry->add(cfg_.sid, caf::actor_cast<caf::actor>(this));
+    const auto& opts = *cfg_.options;
+    json hs = json::object();
+    hs["sid"] = cfg_.sid;
+    hs["upgrades"] = json::array();
+    if (cfg_.first_poll && opts.allow_upgrades && opts.allow_websocket)
+      hs["upgrades"].push_back("websocket");
+    hs["pingInterval"] = opts.ping_interval.count();
+    hs["pingTimeout"] = opts.ping_timeout.count();
+    hs["maxPayload"] = opts.max_http_buffer_size;
+    auto open_packet = make_text(packet_type::open, hs.dump());
+    if (cfg_.first_ws) {
+      transport_ = transport_kind::websocket;
+      active_ws_ = std::move(cfg_.first_ws);
+      active_ws_->attach(caf::actor_cast<caf::actor>(this));
+      active_ws_->send({open_packet}, false);
+    } else {
+      transport_ = transport_kind::polling;
+      pending_get_ = std::move(cfg_.first_poll);
+      write({open_packet}, false);
+    }
+    schedule_ping();
+    cfg_.handler->on_open(*this);
+  }
+
+  // -- heartbeat (server sends ping, client must answer within ping_timeout) --
+
+  void schedule_ping() {
+    ++ping_gen_;
+    delayed_send(this, cfg_.options->ping_interval, ping_atom::value, ping_gen_);
+  }
+
+  void send_ping() {
+    write({make_text(packet_type::ping)}, false);
+    delayed_send(this, cfg_.options->ping_timeout, ping_timeout_atom::value, ping_gen_);
+  }
+
+  // -- inbound ---------------------------------------------------------------
+
+  void on_packet(const packet& p) {
+    switch (p.type()) {
+      case packet_type::pong:
+        schedule_ping();
+        break;
+      case packet_type::message:
+        cfg_.handler->on_message(*this, p);
+        break;
+      case packet_type::close:
+        on_close("transport close");
+        break;
+      case packet_type::ping:
+        // v4: only the server pings ("invalid heartbeat direction" in Node).
+        on_close("transport error");
+        break;
+      default:
+        break; // open, upgrade and noop carry nothing for an open session
+    }
+  }
+
+  void on_poll(std::shared_ptr<poll_responder> r) {
+    if (state_ == ready_state::closed) {
+      r->send_error(400, error_body(1));
+      return;
+    }
+    if (transport_ == transport_kind::websocket) {
+      r->send_error(400, error_body(3)); // transport mismatch after the upgrade
+      return;
+    }
+    if (pending_get_) {
+      // Two GETs at once: Node answers the new one 400 and closes the session.
+      r->send_error(400, "");
+      on_close("transport error");
+      return;
+    }
+    pending_get_ = std::move(r);
+    flush();
+  }
+
+  void flush() {
+    if (!pending_get_ || buffer_.empty())
+      return;
+    bool sends_close = state_ == ready_state::closing;
+    auto payload = encode_payload(buffer_);
+    buffer_.clear();
+    buffered_bytes_ = 0;
+    std::exchange(pending_get_, nullptr)->send_payload(std::move(payload));
+    if (sends_close)
+      on_close(closing_reason_);
+  }
+
+  void on_ws_open(std::shared_ptr<ws_channel> ws) {
+    const auto& opts = *cfg_.options;
+    if (state_ != ready_state::open || !opts.allow_upgrades
+        || transport_ == transport_kind::websocket || upgrading_ws_) {
+      ws->close();
+      return;
+    }
+    upgrading_ws_ = std::move(ws);
+    upgrading_ws_->attach(caf::actor_cast<caf::actor>(this));
+    ++upgrade_gen_;
+    delayed_send(this, opts.upgrade_timeout, upgrade_timeout_atom::value, upgrade_gen_);
+  }
+
+  void on_ws_frame(std::uint64_t id, const std::string& data, bool binary) {
+    if (state_ == ready_state::closed)
+      return;
+    auto p = decode_frame(data, binary);
+    if (active_ws_ && id == active_ws_->id()) {
+      if (!p)
+        on_close("parse error");
+      else
+        on_packet(*p);
+      return;
+    }
+    if (!upgrading_ws_ || id != upgrading_ws_->id())
+      return; // a frame from a transport we already dropped
+    if (p && p->type() == packet_type::ping && p->data() == "probe") {
+      upgrading_ws_->send({make_text(packet_type::pong, "probe")}, false);
+      delayed_send(this, std::chrono::milliseconds{100}, upgrade_check_atom::value,
+                   upgrade_gen_);
+    } else if (p && p->type() == packet_type::upgrade) {
+      complete_upgrade();
+    } else {
+      upgrading_ws_->close();
+      upgrading_ws_.reset();
+    }
+  }
+
+  void complete_upgrade() {
+    ++upgrade_gen_; // stops the check and timeout timers
+    if (pending_get_)
+      std::exchange(pending_get_, nullptr)->send_payload("6");
+    transport_ = transport_kind::websocket;
+    active_ws_ = std::move(upgrading_ws_);
+    if (!buffer_.empty()) {
+      active_ws_->send(std::move(buffer_), false);
+      buffer_.clear();
+      buffered_bytes_ = 0;
+    }
+  }
+
+  void on_ws_closed(std::uint64_t id, const std::string& reason) {
+    if (active_ws_ && id == active_ws_->id())
+      on_close(reason);
+    else if (upgrading_ws_ && id == upgrading_ws_->id())
+      upgrading_ws_.reset(); // the upgrade failed; polling goes on
+  }
+
+  /// The session is over: tell the handler, release transports, stop.
+  void on_close(const std::string& reason) {
+    if (state_ == ready_state::closed)
+      return;
+    state_ = ready_state::closed;
+    ++ping_gen_;
+    ++upgrade_gen_;
+    cfg_.registry->remove(cfg_.sid);
+    cfg_.handler->on_close(*this, reason);
+    if (pending_get_)
+      std::exchange(pending_get_, nullptr)->send_payload("1");
+    if (active_ws_)
+      active_ws_->close();
+    if (upgrading_ws_)
+      upgrading_ws_->close();
+    buffer_.clear();
+    quit();
+  }
+
+  session_config cfg_;
+  ready_state state_ = ready_state::open;
+  transport_kind transport_ = transport_kind::polling;
+  std::string closing_reason_;
+
+  std::shared_ptr<poll_responder> pending_get_;
+  std::vector<packet_ptr> buffer_;
+  std::size_t buffered_bytes_ = 0;
+
+  std::shared_ptr<ws_channel> active_ws_;
+  std::shared_ptr<ws_channel> upgrading_ws_;
+
+  std::uint64_t ping_gen_ = 0;
+  std::uint64_t upgrade_gen_ = 0;
+};
+
+} // namespace
+
+caf::actor spawn_session(caf::actor_system& sys, session_config cfg) {
+  return sys.spawn<session_actor>(std::move(cfg));
+}
+
+} // namespace sio::engineio

@@ -1,0 +1,37 @@
+// One actor per Engine.IO session: handshake, heartbeat, the long-polling
+// buffer, the upgrade from polling to WebSocket, and close.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "engineio/session_handler.hpp"
+#include "engineio/session_registry.hpp"
+#include "engineio/transport.hpp"
+#include "sio/engine_options.hpp"
+#include "sio/handshake.hpp"
+
+namespace sio::engineio {
+
+struct session_config {
+  std::string sid;
+  std::shared_ptr<const engine_options> options;
+  std::shared_ptr<session_registry> registry;
+  sio::handshake handshake;
+  std::unique_ptr<session_handler> handler;
+  /// Exactly one of these carries the handshake: the first polling GET, or
+  /// the WebSocket the client opened directly.
+  std::shared_ptr<poll_responder> first_poll;
+  std::shared_ptr<ws_channel> first_ws;
+};
+
+/// Spawns the session, registers it under its sid and sends the open packet.
+caf::actor spawn_session(caf::actor_system& sys, session_config cfg);
+
+/// Node's error bodies, e.g. error_body(1) == {"code":1,"message":"Session ID unknown"}.
+std::string error_body(int code);
+
+} // namespace sio::engineio

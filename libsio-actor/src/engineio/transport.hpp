@@ -1,0 +1,43 @@
+// What a session actor sees of the network: two small interfaces implemented
+// in net/ on top of Boost.Beast. Every method is thread-safe (it posts to the
+// connection's strand) and never blocks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "engineio/packet.hpp"
+
+namespace sio::engineio {
+
+/// An HTTP long-polling GET waiting for its answer. Answer it exactly once.
+class poll_responder {
+public:
+  virtual ~poll_responder() = default;
+  /// 200 with an encoded payload (text/plain; charset=UTF-8).
+  virtual void send_payload(std::string payload) = 0;
+  /// An error status with a JSON body, e.g. 400 {"code":3,"message":"Bad request"}.
+  virtual void send_error(unsigned status, std::string json_body) = 0;
+};
+
+/// A WebSocket connection carrying one Engine.IO session.
+class ws_channel {
+public:
+  virtual ~ws_channel() = default;
+  /// Distinguishes the frames of an upgrade probe from those of the active transport.
+  virtual std::uint64_t id() const noexcept = 0;
+  /// Starts reading; frames arrive at `session` as (ws_frame_atom, id, data,
+  /// is_binary), the end as (ws_closed_atom, id, reason).
+  virtual void attach(caf::actor session) = 0;
+  /// Queues packets, one frame each. A volatile batch is dropped when the
+  /// socket is busy writing; past the queue limit the connection is closed.
+  virtual void send(std::vector<packet_ptr> packets, bool is_volatile) = 0;
+  /// Closes after what is queued has been written.
+  virtual void close() = 0;
+};
+
+} // namespace sio::engineio

@@ -1,0 +1,176 @@
+#include "net/engine_endpoint.hpp"
+
+#include <atomic>
+#include <chrono>
+
+#include <caf/send.hpp>
+
+#include "engineio/atoms.hpp"
+#include "engineio/id_generator.hpp"
+#include "engineio/session_actor.hpp"
+#include "net/cors.hpp"
+#include "net/url.hpp"
+#include "net/websocket_connection.hpp"
+
+namespace sio::net {
+
+namespace {
+
+/// Answers one long-polling GET through its HTTP connection.
+class http_poll_responder final : public engineio::poll_responder {
+public:
+  http_poll_responder(std::shared_ptr<http_connection> conn, const request& req,
+                      std::shared_ptr<const engine_options> opts)
+    : conn_(std::move(conn)), opts_(std::move(opts)), version_(req.version()),
+      keep_alive_(req.keep_alive()), origin_(req[http::field::origin]) {
+  }
+
+  void send_payload(std::string payload) override {
+    finish(http::status::ok, std::move(payload), "text/plain; charset=UTF-8");
+  }
+  void send_error(unsigned status, std::string json_body) override {
+    finish(static_cast<http::status>(status), std::move(json_body), "application/json");
+  }
+
+private:
+  void finish(http::status status, std::string body, std::string_view content_type) {
+    if (answered_.exchange(true))
+      return;
+    auto res = make_response(status, std::move(body), content_type, version_, keep_alive_);
+    request origin_only;
+    if (!origin_.empty())
+      origin_only.set(http::field::origin, origin_);
+    apply_cors(opts_->cors, origin_only, res);
+    conn_->respond(std::move(res));
+  }
+
+  std::shared_ptr<http_connection> conn_;
+  std::shared_ptr<const engine_options> opts_;
+  unsigned version_;
+  bool keep_alive_;
+  std::string origin_;
+  std::atomic<bool> answered_{false};
+};
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+engine_endpoint::engine_endpoint(caf::actor_system& sys, engine_options opts,
+                                 engineio::handler_factory factory)
+  : sys_(sys), options_(std::make_shared<const engine_options>(std::move(opts))),
+    factory_(std::move(factory)), registry_(std::make_shared<engineio::session_registry>()) {
+}
+
+void engine_endpoint::reject(const std::shared_ptr<http_connection>& conn, const request& req,
+                             int code) {
+  auto res = make_response(http::status::bad_request, engineio::error_body(code),
+                           "application/json", req.version(), req.keep_alive());
+  apply_cors(options_->cors, req, res);
+  conn->respond(std::move(res));
+}
+
+void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, request req) {
+  const auto& opts = *options_;
+  if (req.method() == http::verb::options) {
+    conn->respond(make_preflight_response(opts.cors, req));
+    return;
+  }
+  auto target = parse_target(req.target());
+  auto& query = target.query;
+  const auto& transport = query["transport"];
+  bool polling = transport == "polling" && opts.allow_polling;
+  bool websocket = transport == "websocket" && opts.allow_websocket;
+  if (!polling && !websocket) {
+    reject(conn, req, 0); // Transport unknown
+    return;
+  }
+  bool upgrade = beast::websocket::is_upgrade(req);
+  auto sid_it = query.find("sid");
+  if (sid_it == query.end()) {
+    if (req.method() != http::verb::get)
+      return reject(conn, req, 2); // Bad handshake method
+    if (query["EIO"] != "4")
+      return reject(conn, req, 5); // Unsupported protocol version
+    if (websocket && !upgrade)
+      return reject(conn, req, 3);
+    open_session(conn, std::move(req), websocket);
+    return;
+  }
+  auto session = registry_->find(sid_it->second);
+  if (!session)
+    return reject(conn, req, 1); // Session ID unknown
+  if (upgrade) {
+    if (!websocket)
+      return reject(conn, req, 3);
+    conn->upgrade_to_websocket(
+      std::move(req), opts.max_http_buffer_size, opts.max_buffered_bytes,
+      opts.ping_interval + opts.ping_timeout + std::chrono::seconds{5},
+      [session = *session](std::shared_ptr<websocket_connection> ws) {
+        caf::anon_send(session, engineio::ws_open_atom::value,
+                       std::shared_ptr<engineio::ws_channel>{std::move(ws)});
+      });
+    return;
+  }
+  if (!polling)
+    return reject(conn, req, 3); // websocket without upgrade: transport mismatch
+  if (req.method() == http::verb::get) {
+    auto responder = std::make_shared<http_poll_responder>(conn, req, options_);
+    caf::anon_send(*session, engineio::poll_atom::value,
+                   std::shared_ptr<engineio::poll_responder>{std::move(responder)});
+  } else if (req.method() == http::verb::post) {
+    // Decoding here, on the I/O thread, keeps the session actor's work small.
+    std::vector<engineio::packet> packets;
+    if (engineio::decode_payload(req.body(), packets))
+      caf::anon_send(*session, engineio::data_atom::value, std::move(packets));
+    else
+      caf::anon_send(*session, engineio::parse_error_atom::value);
+    auto res = make_response(http::status::ok, "ok", "text/html", req.version(),
+                             req.keep_alive());
+    apply_cors(opts.cors, req, res);
+    conn->respond(std::move(res));
+  } else {
+    auto res = make_response(http::status::internal_server_error, "", "text/html",
+                             req.version(), req.keep_alive());
+    conn->respond(std::move(res));
+  }
+}
+
+void engine_endpoint::open_session(const std::shared_ptr<http_connection>& conn, request req,
+                                   bool websocket) {
+  engineio::session_config cfg;
+  cfg.sid = engineio::generate_id();
+  cfg.options = options_;
+  cfg.registry = registry_;
+  cfg.handler = factory_();
+  auto target = parse_target(req.target());
+  cfg.handshake.query = std::move(target.query);
+  cfg.handshake.url = std::string{req.target()};
+  cfg.handshake.address = conn->remote_address();
+  cfg.handshake.issued = now_ms();
+  for (auto& field : req) {
+    auto name = std::string{field.name_string()};
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    cfg.handshake.headers[name] = std::string{field.value()};
+  }
+  if (!websocket) {
+    cfg.first_poll = std::make_shared<http_poll_responder>(conn, req, options_);
+    engineio::spawn_session(sys_, std::move(cfg));
+    return;
+  }
+  const auto& opts = *options_;
+  auto shared_cfg = std::make_shared<engineio::session_config>(std::move(cfg));
+  conn->upgrade_to_websocket(
+    std::move(req), opts.max_http_buffer_size, opts.max_buffered_bytes,
+    opts.ping_interval + opts.ping_timeout + std::chrono::seconds{5},
+    [this, shared_cfg](std::shared_ptr<websocket_connection> ws) {
+      shared_cfg->first_ws = std::move(ws);
+      engineio::spawn_session(sys_, std::move(*shared_cfg));
+    });
+}
+
+} // namespace sio::net

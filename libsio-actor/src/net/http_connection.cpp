@@ -1,0 +1,120 @@
+#include "net/http_connection.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include "net/url.hpp"
+#include "net/websocket_connection.hpp"
+
+namespace sio::net {
+
+response make_response(http::status status, std::string body, std::string_view content_type,
+                       unsigned version, bool keep_alive) {
+  response res{status, version};
+  res.set(http::field::content_type, content_type);
+  res.keep_alive(keep_alive);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+http_connection::http_connection(tcp::socket socket,
+                                 std::shared_ptr<const std::vector<mounted_route>> routes,
+                                 http_connection_limits limits)
+  : stream_(std::move(socket)), routes_(std::move(routes)), limits_(limits) {
+  beast::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  if (!ec)
+    remote_address_ = ep.address().to_string();
+}
+
+void http_connection::start() {
+  // Run on the connection's strand from the first step on.
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+}
+
+void http_connection::do_read() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+  parser_->body_limit(limits_.max_body_bytes);
+  stream_.expires_after(limits_.idle_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->on_read(ec);
+                   });
+}
+
+void http_connection::on_read(beast::error_code ec) {
+  if (ec == http::error::body_limit) {
+    // Refuse and drop the connection: the rest of the body is never read.
+    auto res = make_response(http::status::payload_too_large, "", "text/html", 11, false);
+    write(std::make_shared<response>(std::move(res)));
+    return;
+  }
+  if (ec == http::error::header_limit) {
+    auto res = make_response(http::status::request_header_fields_too_large, "", "text/html",
+                             11, false);
+    write(std::make_shared<response>(std::move(res)));
+    return;
+  }
+  if (ec) {
+    shutdown();
+    return;
+  }
+  // The route may answer much later (long-polling): no read timeout meanwhile.
+  stream_.expires_never();
+  dispatch(parser_->release());
+}
+
+void http_connection::dispatch(request req) {
+  auto path = parse_target(req.target()).path;
+  for (auto& m : *routes_) {
+    bool matches = path.compare(0, m.prefix.size(), m.prefix) == 0
+                   || path + "/" == m.prefix; // "/socket.io" matches "/socket.io/"
+    if (matches) {
+      m.route->handle(shared_from_this(), std::move(req));
+      return;
+    }
+  }
+  respond(make_response(http::status::not_found, "Not Found", "text/plain; charset=UTF-8",
+                        req.version(), req.keep_alive()));
+}
+
+void http_connection::respond(response res) {
+  asio::post(stream_.get_executor(),
+             [self = shared_from_this(), res = std::make_shared<response>(std::move(res))] {
+               self->write(res);
+             });
+}
+
+void http_connection::write(std::shared_ptr<response> res) {
+  http::async_write(stream_, *res,
+                    [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      if (ec || res->need_eof())
+                        self->shutdown();
+                      else
+                        self->do_read();
+                    });
+}
+
+void http_connection::shutdown() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.socket().close(ec);
+}
+
+void http_connection::upgrade_to_websocket(request req, std::size_t max_message_bytes,
+                                           std::size_t max_queue_bytes,
+                                           std::chrono::milliseconds idle_timeout,
+                                           websocket_ready ready) {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), req = std::move(req),
+                                          max_message_bytes, max_queue_bytes, idle_timeout,
+                                          ready = std::move(ready)]() mutable {
+    self->stream_.expires_never();
+    auto ws = std::make_shared<websocket_connection>(std::move(self->stream_), max_message_bytes,
+                                                     max_queue_bytes, idle_timeout);
+    ws->accept(std::move(req), std::move(ready));
+  });
+}
+
+} // namespace sio::net

@@ -1,0 +1,145 @@
+#include "sio/http_server.hpp"
+
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
+#include "engineio/callback_handler.hpp"
+#include "net/engine_endpoint.hpp"
+#include "net/http_connection.hpp"
+#include "net/static_file_route.hpp"
+
+namespace sio {
+
+using namespace sio::net;
+
+struct http_server::impl {
+  impl(caf::actor_system& s, listen_options o) : sys(s), opts(std::move(o)), acceptor(ioc) {}
+
+  void do_accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open())
+        return;
+      if (!ec) {
+        http_connection_limits limits;
+        limits.max_header_bytes = opts.max_header_bytes;
+        limits.max_body_bytes = max_body;
+        limits.idle_timeout = opts.idle_timeout;
+        std::make_shared<http_connection>(std::move(s), routes, limits)->start();
+      }
+      do_accept();
+    });
+  }
+
+  void mount(std::string prefix, std::shared_ptr<http_route> route) {
+    auto copy = std::make_shared<std::vector<mounted_route>>(*routes);
+    copy->push_back({std::move(prefix), std::move(route)});
+    // Longest prefix first, so "/socket.io/" wins over "/".
+    std::stable_sort(copy->begin(), copy->end(), [](const auto& a, const auto& b) {
+      return a.prefix.size() > b.prefix.size();
+    });
+    routes = std::move(copy);
+  }
+
+  static std::string normalize_path(std::string p) {
+    if (p.empty() || p.front() != '/')
+      p.insert(p.begin(), '/');
+    if (p.back() != '/')
+      p.push_back('/');
+    return p;
+  }
+
+  caf::actor_system& sys;
+  listen_options opts;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  std::shared_ptr<const std::vector<mounted_route>> routes =
+    std::make_shared<std::vector<mounted_route>>();
+  std::vector<std::shared_ptr<engine_endpoint>> engines;
+  std::size_t max_body = 0;
+  std::uint16_t port = 0;
+  bool running = false;
+};
+
+http_server::http_server(caf::actor_system& sys, listen_options opts)
+  : impl_(std::make_unique<impl>(sys, std::move(opts))) {
+}
+
+http_server::~http_server() {
+  stop();
+}
+
+void http_server::serve_engine(engine_options opts, engine_handlers handlers) {
+  opts.path = impl::normalize_path(opts.path);
+  impl_->max_body = std::max(impl_->max_body, opts.max_http_buffer_size);
+  auto path = opts.path;
+  auto ep = std::make_shared<engine_endpoint>(
+    impl_->sys, std::move(opts), engineio::make_callback_handler_factory(std::move(handlers)));
+  impl_->engines.push_back(ep);
+  impl_->mount(path, ep);
+}
+
+void http_server::serve_file(std::string url_path, std::string file_path,
+                             std::string content_type) {
+  auto prefix = url_path;
+  impl_->mount(std::move(prefix), std::make_shared<static_file_route>(
+                                    std::move(url_path), std::move(file_path),
+                                    std::move(content_type)));
+}
+
+std::uint16_t http_server::start() {
+  auto& i = *impl_;
+  if (i.max_body == 0)
+    i.max_body = 1000000;
+  tcp::endpoint ep{asio::ip::make_address(i.opts.host), i.opts.port};
+  i.acceptor.open(ep.protocol());
+  i.acceptor.set_option(asio::socket_base::reuse_address(true));
+  i.acceptor.bind(ep);
+  i.acceptor.listen(asio::socket_base::max_listen_connections);
+  i.port = i.acceptor.local_endpoint().port();
+  i.do_accept();
+  i.running = true;
+  for (unsigned n = 0; n < std::max(1u, i.opts.io_threads); ++n)
+    i.threads.emplace_back([&i] { i.ioc.run(); });
+  return i.port;
+}
+
+void http_server::stop() {
+  auto& i = *impl_;
+  if (!i.running)
+    return;
+  i.running = false;
+  asio::post(i.ioc, [&i] {
+    beast::error_code ec;
+    i.acceptor.close(ec);
+  });
+  // Sessions end with the server: an actor left running would keep the actor
+  // system from shutting down.
+  for (auto& e : i.engines)
+    e->registry()->for_each([](const std::string&, const caf::actor& a) {
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    });
+  i.ioc.stop();
+  for (auto& t : i.threads)
+    t.join();
+  i.threads.clear();
+}
+
+std::uint16_t http_server::port() const noexcept {
+  return impl_->port;
+}
+
+std::size_t http_server::session_count() const {
+  std::size_t n = 0;
+  for (auto& e : impl_->engines)
+    n += e->registry()->size();
+  return n;
+}
+
+} // namespace sio

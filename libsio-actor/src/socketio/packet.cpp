@@ -1,0 +1,355 @@
+// Socket.IO v5 packet codec, matching Node's socket.io-parser v4.2.
+#include "socketio/packet.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <string>
+#include <utility>
+
+namespace sio::socketio {
+
+namespace {
+
+// Event names with a special meaning on either side (socket.io-parser).
+constexpr std::array<std::string_view, 6> reserved_events = {
+  "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
+};
+
+bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
+
+bool has_binary(const json& v) {
+  if (v.is_binary())
+    return true;
+  if (v.is_array() || v.is_object()) {
+    for (const auto& child : v)
+      if (has_binary(child))
+        return true;
+  }
+  return false;
+}
+
+// Replaces binary values by numbered placeholders, depth-first, collecting
+// the bytes in the same order (socket.io-parser's deconstructPacket).
+json deconstruct(const json& v, std::vector<std::string>& attachments) {
+  if (v.is_binary()) {
+    const auto& bytes = v.get_binary();
+    json placeholder = json::object();
+    placeholder["_placeholder"] = true;
+    placeholder["num"] = attachments.size();
+    attachments.emplace_back(bytes.begin(), bytes.end());
+    return placeholder;
+  }
+  if (v.is_array()) {
+    json out = json::array();
+    for (const auto& child : v)
+      out.push_back(deconstruct(child, attachments));
+    return out;
+  }
+  if (v.is_object()) {
+    json out = json::object();
+    for (auto it = v.begin(); it != v.end(); ++it)
+      out[it.key()] = deconstruct(it.value(), attachments);
+    return out;
+  }
+  return v;
+}
+
+// JSON.stringify writes a Buffer as {"type":"Buffer","data":[...]}; only
+// reached for binary data in packets that cannot carry attachments.
+json binary_as_buffer_json(const json& v) {
+  if (v.is_binary()) {
+    json bytes = json::array();
+    for (auto b : v.get_binary())
+      bytes.push_back(b);
+    json out = json::object();
+    out["type"] = "Buffer";
+    out["data"] = std::move(bytes);
+    return out;
+  }
+  if (v.is_array()) {
+    json out = json::array();
+    for (const auto& child : v)
+      out.push_back(binary_as_buffer_json(child));
+    return out;
+  }
+  if (v.is_object()) {
+    json out = json::object();
+    for (auto it = v.begin(); it != v.end(); ++it)
+      out[it.key()] = binary_as_buffer_json(it.value());
+    return out;
+  }
+  return v;
+}
+
+// Refuses nesting deeper than max_depth without building anything, so a
+// hostile "[[[[..." cannot cost more than one linear scan.
+bool depth_within(std::string_view text, int max_depth) noexcept {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i; // skip the escaped character, which may be a quote
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (++depth > max_depth)
+          return false;
+        break;
+      case ']':
+      case '}':
+        --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+enum class replace_result { ok, bad_placeholder };
+
+// Puts the attachments back in place of their placeholders
+// (socket.io-parser's reconstructPacket).
+replace_result reconstruct(json& v, const std::vector<std::string>& attachments) {
+  if (v.is_object()) {
+    auto it = v.find("_placeholder");
+    if (it != v.end() && it->is_boolean() && it->get<bool>()) {
+      auto num = v.find("num");
+      if (num == v.end() || !num->is_number_integer())
+        return replace_result::bad_placeholder;
+      // Negative numbers are stored as number_integer, so check the sign
+      // before converting to an index.
+      auto index = num->get<std::int64_t>();
+      if (index < 0 || static_cast<std::uint64_t>(index) >= attachments.size())
+        return replace_result::bad_placeholder;
+      const auto& bytes = attachments[static_cast<std::size_t>(index)];
+      v = json::binary(json::binary_t::container_type(bytes.begin(), bytes.end()));
+      return replace_result::ok;
+    }
+  }
+  if (v.is_object() || v.is_array()) {
+    for (auto& child : v)
+      if (reconstruct(child, attachments) != replace_result::ok)
+        return replace_result::bad_placeholder;
+  }
+  return replace_result::ok;
+}
+
+// Parses an unsigned decimal number made only of digits; nullopt on overflow
+// or on an empty/non-digit input.
+std::optional<std::uint64_t> parse_u64(std::string_view digits) noexcept {
+  if (digits.empty())
+    return std::nullopt;
+  std::uint64_t value = 0;
+  constexpr auto max = std::numeric_limits<std::uint64_t>::max();
+  for (char c : digits) {
+    if (!is_digit(c))
+      return std::nullopt;
+    auto d = static_cast<std::uint64_t>(c - '0');
+    if (value > (max - d) / 10)
+      return std::nullopt;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+} // namespace
+
+std::string dump_json(const json& value) {
+  try {
+    // ensure_ascii=false keeps non-ASCII as raw UTF-8, as JSON.stringify does;
+    // replace turns invalid UTF-8 into U+FFFD instead of throwing.
+    if (has_binary(value))
+      return binary_as_buffer_json(value).dump(-1, ' ', false, json::error_handler_t::replace);
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+  } catch (...) {
+    return "null";
+  }
+}
+
+encoded_packet encode(const packet& p) {
+  encoded_packet out;
+  auto type = p.type;
+  std::optional<json> data_storage;
+  const json* data = p.data && !p.data->is_null() ? &*p.data : nullptr;
+  // A BINARY_* type without binary data would announce zero attachments,
+  // which socket.io-parser rejects: send it as a plain EVENT/ACK instead.
+  if (type == packet_type::binary_event)
+    type = packet_type::event;
+  else if (type == packet_type::binary_ack)
+    type = packet_type::ack;
+  if ((type == packet_type::event || type == packet_type::ack) && data && has_binary(*data)) {
+    type = type == packet_type::event ? packet_type::binary_event : packet_type::binary_ack;
+    data_storage = deconstruct(*data, out.attachments);
+    data = &*data_storage;
+  }
+  auto& s = out.text;
+  s += std::to_string(static_cast<int>(type));
+  if (type == packet_type::binary_event || type == packet_type::binary_ack) {
+    s += std::to_string(out.attachments.size());
+    s += '-';
+  }
+  if (!p.nsp.empty() && p.nsp != "/") {
+    s += p.nsp;
+    s += ',';
+  }
+  if (p.id)
+    s += std::to_string(*p.id);
+  if (data)
+    s += dump_json(*data);
+  return out;
+}
+
+bool is_payload_valid(packet_type type, const json& payload) {
+  switch (type) {
+    case packet_type::connect:
+      return payload.is_object();
+    case packet_type::disconnect:
+      return false; // any payload at all is invalid
+    case packet_type::connect_error:
+      return payload.is_string() || payload.is_object();
+    case packet_type::event:
+    case packet_type::binary_event: {
+      if (!payload.is_array() || payload.empty())
+        return false;
+      const auto& name = payload[0];
+      if (name.is_number())
+        return true;
+      if (!name.is_string())
+        return false;
+      const auto& str = name.get_ref<const std::string&>();
+      return std::find(reserved_events.begin(), reserved_events.end(), str)
+             == reserved_events.end();
+    }
+    case packet_type::ack:
+    case packet_type::binary_ack:
+      return payload.is_array();
+  }
+  return false;
+}
+
+decoder::status decoder::fail(std::string reason) {
+  pending_.reset();
+  expected_attachments_ = 0;
+  attachments_.clear();
+  ready_.reset();
+  error_ = std::move(reason);
+  return status::error;
+}
+
+decoder::status decoder::feed_text(std::string_view text) {
+  try {
+    if (pending_)
+      return fail("got text data while reconstructing a binary packet");
+    ready_.reset();
+    if (text.empty())
+      return fail("empty packet");
+    if (text[0] < '0' || text[0] > '6')
+      return fail("unknown packet type");
+    packet p;
+    p.type = static_cast<packet_type>(text[0] - '0');
+    std::size_t pos = 1;
+    std::size_t attachments = 0;
+    bool binary = p.type == packet_type::binary_event || p.type == packet_type::binary_ack;
+    if (binary) {
+      auto dash = text.find('-', pos);
+      if (dash == std::string_view::npos)
+        return fail("illegal attachments");
+      auto count = parse_u64(text.substr(pos, dash - pos));
+      if (!count || *count < 1)
+        return fail("illegal attachments");
+      if (*count > limits_.max_attachments)
+        return fail("too many attachments");
+      attachments = static_cast<std::size_t>(*count);
+      pos = dash + 1;
+    }
+    if (pos < text.size() && text[pos] == '/') {
+      // The namespace runs up to ',' or the end (Node does not require the comma).
+      auto comma = text.find(',', pos);
+      if (comma == std::string_view::npos) {
+        p.nsp = std::string{text.substr(pos)};
+        pos = text.size();
+      } else {
+        p.nsp = std::string{text.substr(pos, comma - pos)};
+        pos = comma + 1;
+      }
+    }
+    auto id_end = pos;
+    while (id_end < text.size() && is_digit(text[id_end]))
+      ++id_end;
+    if (id_end > pos) {
+      auto id = parse_u64(text.substr(pos, id_end - pos));
+      if (!id)
+        return fail("invalid ack id");
+      p.id = *id;
+      pos = id_end;
+    }
+    auto rest = text.substr(pos);
+    if (!rest.empty()) {
+      if (!depth_within(rest, limits_.max_depth))
+        return fail("payload nested too deeply");
+      auto payload = json::parse(rest.begin(), rest.end(), nullptr, false);
+      if (payload.is_discarded())
+        return fail("invalid JSON payload");
+      if (!is_payload_valid(p.type, payload))
+        return fail("invalid payload");
+      p.data = std::move(payload);
+    }
+    if (!binary) {
+      ready_ = std::move(p);
+      return status::complete;
+    }
+    // As in Node, the reassembled packet is a plain EVENT/ACK whose data
+    // holds binary values.
+    p.type = p.type == packet_type::binary_event ? packet_type::event : packet_type::ack;
+    pending_ = std::move(p);
+    expected_attachments_ = attachments;
+    attachments_.clear();
+    attachments_.reserve(attachments);
+    return status::need_binary;
+  } catch (...) {
+    return fail("internal error while decoding");
+  }
+}
+
+decoder::status decoder::feed_binary(std::string_view bytes) {
+  try {
+    if (!pending_)
+      return fail("got binary data when not reconstructing a packet");
+    attachments_.emplace_back(bytes);
+    if (attachments_.size() < expected_attachments_)
+      return status::need_binary;
+    if (pending_->data && reconstruct(*pending_->data, attachments_) != replace_result::ok)
+      return fail("illegal attachments");
+    ready_ = std::move(pending_);
+    pending_.reset();
+    expected_attachments_ = 0;
+    attachments_.clear();
+    return status::complete;
+  } catch (...) {
+    return fail("internal error while decoding");
+  }
+}
+
+packet decoder::take() {
+  packet out;
+  if (ready_) {
+    out = std::move(*ready_);
+    ready_.reset();
+  }
+  return out;
+}
+
+} // namespace sio::socketio
