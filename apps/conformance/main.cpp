@@ -47,6 +47,21 @@ void run(caf::actor_system& sys, const config& cfg) {
   };
   http.serve_engine(conformance_engine_options("/engine.io/"), std::move(echo));
 
+  // /socket.io/: namespaces "/" and "/custom"; every connection gets its auth
+  // payload back as the event "auth".
+  sio::server_options io_opts;
+  io_opts.engine = conformance_engine_options("/socket.io/");
+  io_opts.connect_timeout = std::chrono::milliseconds{1000};
+  sio::server io{sys, io_opts};
+  auto send_auth = [](sio::socket& s) { s.emit("auth", s.handshake().auth); };
+  io.of("/").on_connection([send_auth](sio::socket& s) {
+    send_auth(s);
+    s.on("message", [](sio::socket& s, sio::event& e) { s.emit_args("message-back", e.args); });
+    s.on("message-with-ack", [](sio::socket&, sio::event& e) { e.ack(e.args); });
+  });
+  io.of("/custom").on_connection(send_auth);
+  http.serve(io);
+
   auto port = http.start();
   std::cout << "sio-conformance listening on http://" << cfg.host << ":" << port << std::endl;
   sio::wait_for_shutdown_signal();

@@ -25,6 +25,8 @@ public:
 
   /// Serves a bare Engine.IO endpoint at `opts.path`.
   void serve_engine(engine_options opts, engine_handlers handlers);
+  /// Serves a Socket.IO server at its path (options().engine.path).
+  void serve(server& io);
   /// Serves one file at exactly `url_path`.
   void serve_file(std::string url_path, std::string file_path, std::string content_type);
 

@@ -9,4 +9,7 @@
 #include "sio/http_server.hpp"
 #include "sio/json.hpp"
 #include "sio/listen_options.hpp"
+#include "sio/messages.hpp"
+#include "sio/server.hpp"
 #include "sio/signals.hpp"
+#include "sio/socket.hpp"

@@ -13,6 +13,8 @@ namespace sio::engineio {
 
 /// (poll_atom, shared_ptr<poll_responder>): a long-polling GET waits for data.
 using poll_atom = caf::atom_constant<caf::atom("eio_poll")>;
+/// (poll_aborted_atom, shared_ptr<poll_responder>): that GET's client went away.
+using poll_aborted_atom = caf::atom_constant<caf::atom("eio_pabort")>;
 /// (data_atom, vector<packet>): packets from a long-polling POST.
 using data_atom = caf::atom_constant<caf::atom("eio_data")>;
 /// (parse_error_atom): a POST body that does not decode.

@@ -81,6 +81,13 @@ public:
     set_default_handler(caf::drop);
     caf::message_handler handler{
       [=](poll_atom, std::shared_ptr<poll_responder>& r) { on_poll(std::move(r)); },
+      [=](poll_aborted_atom, const std::shared_ptr<poll_responder>& r) {
+        // Node: "poll connection closed prematurely" ends the session.
+        if (pending_get_ == r) {
+          pending_get_.reset();
+          on_close("transport error");
+        }
+      },
       [=](data_atom, std::vector<packet>& packets) {
         for (auto& p : packets) {
           if (state_ == ready_state::closed)
@@ -186,6 +193,9 @@ private:
         cfg_.handler->on_message(*this, p);
         break;
       case packet_type::close:
+        // As Node's polling transport: a waiting GET is released with a noop.
+        if (pending_get_)
+          std::exchange(pending_get_, nullptr)->send_payload("6");
         on_close("transport close");
         break;
       case packet_type::ping:

@@ -118,9 +118,12 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
   if (!polling)
     return reject(conn, req, 3); // websocket without upgrade: transport mismatch
   if (req.method() == http::verb::get) {
-    auto responder = std::make_shared<http_poll_responder>(conn, req, options_);
-    caf::anon_send(*session, engineio::poll_atom::value,
-                   std::shared_ptr<engineio::poll_responder>{std::move(responder)});
+    std::shared_ptr<engineio::poll_responder> responder =
+      std::make_shared<http_poll_responder>(conn, req, options_);
+    conn->on_abort([session = *session, responder] {
+      caf::anon_send(session, engineio::poll_aborted_atom::value, responder);
+    });
+    caf::anon_send(*session, engineio::poll_atom::value, std::move(responder));
   } else if (req.method() == http::verb::post) {
     // Decoding here, on the I/O thread, keeps the session actor's work small.
     std::vector<engineio::packet> packets;

@@ -63,6 +63,7 @@ void http_connection::on_read(beast::error_code ec) {
   }
   // The route may answer much later (long-polling): no read timeout meanwhile.
   stream_.expires_never();
+  awaiting_response_ = true;
   dispatch(parser_->release());
 }
 
@@ -90,11 +91,45 @@ void http_connection::respond(response res) {
 void http_connection::write(std::shared_ptr<response> res) {
   http::async_write(stream_, *res,
                     [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      self->awaiting_response_ = false;
+                      self->on_abort_ = nullptr;
                       if (ec || res->need_eof())
                         self->shutdown();
+                      else if (self->watching_)
+                        self->stream_.socket().cancel(); // watch() then reads on
                       else
                         self->do_read();
                     });
+}
+
+void http_connection::on_abort(std::function<void()> fn) {
+  on_abort_ = std::move(fn);
+  if (awaiting_response_ && !watching_)
+    watch();
+}
+
+void http_connection::watch() {
+  watching_ = true;
+  stream_.async_read_some(
+    buffer_.prepare(1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->watching_ = false;
+      if (!ec) {
+        // A pipelined request: keep its bytes for the next read.
+        self->buffer_.commit(n);
+        if (!self->awaiting_response_)
+          self->do_read();
+        else if (self->buffer_.size() < self->limits_.max_header_bytes)
+          self->watch();
+        return;
+      }
+      if (ec == asio::error::operation_aborted && !self->awaiting_response_) {
+        self->do_read();
+        return;
+      }
+      if (self->awaiting_response_ && self->on_abort_)
+        std::exchange(self->on_abort_, nullptr)();
+      self->shutdown();
+    });
 }
 
 void http_connection::shutdown() {

@@ -57,12 +57,17 @@ public:
 
   const std::string& remote_address() const noexcept { return remote_address_; }
 
+  /// While the current request waits for its answer, watch the socket: if the
+  /// client goes away first, `fn` runs (on the strand). Call it from handle().
+  void on_abort(std::function<void()> fn);
+
 private:
   void do_read();
   void on_read(beast::error_code ec);
   void dispatch(request req);
   void write(std::shared_ptr<response> res);
   void shutdown();
+  void watch();
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -70,6 +75,9 @@ private:
   std::shared_ptr<const std::vector<mounted_route>> routes_;
   http_connection_limits limits_;
   std::string remote_address_;
+  bool awaiting_response_ = false;
+  bool watching_ = false;
+  std::function<void()> on_abort_;
 };
 
 /// A plain answer with the given status, content type and body.

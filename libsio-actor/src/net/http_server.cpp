@@ -13,6 +13,8 @@
 #include "net/engine_endpoint.hpp"
 #include "net/http_connection.hpp"
 #include "net/static_file_route.hpp"
+#include "sio/server.hpp"
+#include "socketio/namespace_state.hpp"
 
 namespace sio {
 
@@ -81,6 +83,17 @@ void http_server::serve_engine(engine_options opts, engine_handlers handlers) {
   auto path = opts.path;
   auto ep = std::make_shared<engine_endpoint>(
     impl_->sys, std::move(opts), engineio::make_callback_handler_factory(std::move(handlers)));
+  impl_->engines.push_back(ep);
+  impl_->mount(path, ep);
+}
+
+void http_server::serve(server& io) {
+  auto opts = socketio::engine_options_of(io);
+  opts.path = impl::normalize_path(opts.path);
+  impl_->max_body = std::max(impl_->max_body, opts.max_http_buffer_size);
+  auto path = opts.path;
+  auto ep = std::make_shared<engine_endpoint>(impl_->sys, std::move(opts),
+                                              socketio::handler_factory_of(io));
   impl_->engines.push_back(ep);
   impl_->mount(path, ep);
 }

@@ -1,0 +1,125 @@
+// The Socket.IO server: namespaces, their middlewares and connection
+// handlers, and broadcasts. Serve it with http_server::serve(server&).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "sio/broadcast_operator.hpp"
+#include "sio/connect_error.hpp"
+#include "sio/engine_options.hpp"
+#include "sio/socket.hpp"
+
+namespace sio {
+
+struct server_options {
+  /// Engine.IO settings; the path defaults to "/socket.io/" here.
+  engine_options engine = [] {
+    engine_options e;
+    e.path = "/socket.io/";
+    return e;
+  }();
+  /// A client that does not join any namespace within this time is closed.
+  std::chrono::milliseconds connect_timeout{45000};
+  /// Default timeout of broadcast acks, fetch_sockets and other requests.
+  std::chrono::milliseconds request_timeout{5000};
+  /// Attachments one packet may carry, and JSON nesting depth accepted.
+  std::size_t max_attachments = 10;
+  int max_json_depth = 100;
+};
+
+/// Namespace middleware: call next() to accept, next(connect_error{...}) to refuse.
+using connect_middleware =
+  std::function<void(socket&, std::function<void(std::optional<connect_error>)> next)>;
+using connection_handler = std::function<void(socket&)>;
+
+namespace socketio {
+struct server_state;
+}
+
+/// A namespace ("/", "/admin", ...). Cheap to copy; all copies are the same namespace.
+class namespace_handle {
+public:
+  explicit namespace_handle(std::shared_ptr<socketio::namespace_state> ns) : ns_(std::move(ns)) {}
+
+  const std::string& name() const noexcept;
+  /// Runs for every connecting socket, in order, before on_connection.
+  namespace_handle& use(connect_middleware middleware);
+  namespace_handle& on_connection(connection_handler handler);
+
+  broadcast_operator to(const std::string& room) const { return all().to(room); }
+  broadcast_operator in(const std::string& room) const { return all().to(room); }
+  broadcast_operator except(const std::string& room) const { return all().except(room); }
+  broadcast_operator local() const { return all().local(); }
+  broadcast_operator volatile_() const { return all().volatile_(); }
+  broadcast_operator timeout(std::chrono::milliseconds t) const { return all().timeout(t); }
+  template <class... Ts>
+  void emit(const std::string& event, Ts&&... args) const {
+    all().emit(event, std::forward<Ts>(args)...);
+  }
+  void fetch_sockets(std::function<void(std::vector<remote_socket>)> done) const {
+    all().fetch_sockets(std::move(done));
+  }
+  void sockets_join(const std::string& room) const { all().sockets_join(room); }
+  void sockets_leave(const std::string& room) const { all().sockets_leave(room); }
+  void disconnect_sockets(bool close = false) const { all().disconnect_sockets(close); }
+
+  /// Events other server nodes send with server_side_emit (no-op on a single node).
+  namespace_handle& on_server_side(const std::string& event,
+                                   std::function<void(json args, ack_handle ack)> handler);
+  /// Sends an event to the other nodes of the cluster (none on a single node).
+  void server_side_emit(const std::string& event, json args) const;
+
+  /// Every socket of the namespace, for operators built outside any actor.
+  broadcast_operator all() const;
+  /// The same, with callbacks run in `self` (use inside actors).
+  broadcast_operator all(caf::event_based_actor* self) const;
+
+  /// Number of sockets connected to this namespace on this node.
+  std::size_t local_socket_count() const;
+
+  const std::shared_ptr<socketio::namespace_state>& state() const noexcept { return ns_; }
+
+private:
+  std::shared_ptr<socketio::namespace_state> ns_;
+};
+
+class server {
+public:
+  server(caf::actor_system& sys, server_options opts = {});
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// The namespace `name`, created on first use ("/" exists from the start).
+  namespace_handle of(const std::string& name);
+  /// Dynamic namespaces: any name matching `pattern` is created on demand,
+  /// with the middlewares and handler registered on the returned handle.
+  namespace_handle of(const std::regex& pattern);
+  namespace_handle of(std::function<bool(const std::string& name, const json& auth)> predicate);
+
+  /// Shortcuts for of("/").
+  namespace_handle& use(connect_middleware middleware);
+  namespace_handle& on_connection(connection_handler handler);
+  template <class... Ts>
+  void emit(const std::string& event, Ts&&... args) {
+    main_.emit(event, std::forward<Ts>(args)...);
+  }
+  broadcast_operator to(const std::string& room) const { return main_.to(room); }
+
+  const server_options& options() const noexcept;
+  caf::actor_system& system() noexcept;
+  const std::shared_ptr<socketio::server_state>& state() const noexcept { return state_; }
+
+private:
+  std::shared_ptr<socketio::server_state> state_;
+  namespace_handle main_;
+};
+
+} // namespace sio

@@ -1,0 +1,201 @@
+#include "sio/broadcast_operator.hpp"
+
+#include <caf/all.hpp>
+
+#include "engineio/atoms.hpp"
+#include "socketio/atoms.hpp"
+#include "socketio/namespace_state.hpp"
+#include "socketio/wire.hpp"
+
+namespace sio {
+
+using namespace sio::socketio;
+
+namespace {
+
+broadcast_target target_of(const broadcast_operator& op) {
+  return broadcast_target{op.rooms(), op.excluded(), op.is_volatile()};
+}
+
+/// Runs `work` in `self`, or in a short-lived helper actor when called from
+/// outside any actor; the helper ends once its requests are answered.
+void run_in_actor(caf::actor_system& sys, caf::event_based_actor* self,
+                  std::function<void(caf::event_based_actor*)> work) {
+  if (self) {
+    work(self);
+    return;
+  }
+  sys.spawn([work = std::move(work)](caf::event_based_actor* helper) { work(helper); });
+}
+
+/// Gathers one answer per socket; calls `done` once, when all answered or
+/// failed (each request is bounded by `timeout`).
+template <class Result>
+struct gather_state {
+  std::size_t pending = 0;
+  bool timed_out = false;
+  std::vector<Result> results;
+};
+
+} // namespace
+
+broadcast_operator::broadcast_operator(std::shared_ptr<socketio::namespace_state> ns,
+                                       caf::event_based_actor* self, std::set<std::string> except)
+  : ns_(std::move(ns)), self_(self), except_(std::move(except)),
+    timeout_(ns_->options->request_timeout) {
+}
+
+broadcast_operator broadcast_operator::to(const std::string& room) const {
+  auto copy = *this;
+  copy.rooms_.insert(room);
+  return copy;
+}
+
+broadcast_operator broadcast_operator::to(const std::vector<std::string>& rooms) const {
+  auto copy = *this;
+  copy.rooms_.insert(rooms.begin(), rooms.end());
+  return copy;
+}
+
+broadcast_operator broadcast_operator::except(const std::string& room) const {
+  auto copy = *this;
+  copy.except_.insert(room);
+  return copy;
+}
+
+broadcast_operator broadcast_operator::except(const std::vector<std::string>& rooms) const {
+  auto copy = *this;
+  copy.except_.insert(rooms.begin(), rooms.end());
+  return copy;
+}
+
+broadcast_operator broadcast_operator::local() const {
+  auto copy = *this;
+  copy.local_ = true;
+  return copy;
+}
+
+broadcast_operator broadcast_operator::volatile_() const {
+  auto copy = *this;
+  copy.volatile_flag_ = true;
+  return copy;
+}
+
+broadcast_operator broadcast_operator::compress(bool on) const {
+  auto copy = *this;
+  copy.compress_ = on; // WebSocket compression is off in sio-actor: accepted, no effect
+  return copy;
+}
+
+broadcast_operator broadcast_operator::timeout(std::chrono::milliseconds t) const {
+  auto copy = *this;
+  copy.timeout_ = t;
+  return copy;
+}
+
+void broadcast_operator::emit_args(const std::string& event, json args) const {
+  // Encoded once here; every recipient's session gets the same message.
+  auto msg = caf::make_message(engineio::send_atom::value, make_event(ns_->name, event, args),
+                               volatile_flag_);
+  caf::anon_send(ns_->adapter, broadcast_atom::value, target_of(*this), std::move(msg));
+}
+
+void broadcast_operator::emit_with_ack(const std::string& event, json args,
+                                       broadcast_ack_callback done) const {
+  auto id = ns_->next_ack_id++;
+  auto packets = make_event(ns_->name, event, args, id);
+  auto adapter = ns_->adapter;
+  auto target = target_of(*this);
+  auto t = timeout_;
+  run_in_actor(ns_->sys, self_, [=](caf::event_based_actor* self) {
+    auto deadline = std::chrono::steady_clock::now() + t;
+    self->request(adapter, t, select_atom::value, target)
+      .then(
+        [=](const std::vector<caf::actor>& sockets) {
+          auto st = std::make_shared<gather_state<json>>();
+          st->pending = sockets.size();
+          auto finish_one = [st, done] {
+            if (--st->pending == 0 && done)
+              done(broadcast_ack_result{st->timed_out ? "operation has timed out" : "",
+                                        std::move(st->results)});
+          };
+          if (sockets.empty()) {
+            if (done)
+              done(broadcast_ack_result{});
+            return;
+          }
+          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+          if (left.count() < 1)
+            left = std::chrono::milliseconds{1};
+          for (auto& s : sockets)
+            self->request(s, left, ack_request_atom::value, id, packets)
+              .then(
+                [st, finish_one](json& answer) {
+                  st->results.push_back(std::move(answer));
+                  finish_one();
+                },
+                [st, finish_one](caf::error& err) {
+                  // A socket that left counts as "no answer", not as a timeout.
+                  if (err != caf::sec::request_receiver_down)
+                    st->timed_out = true;
+                  finish_one();
+                });
+        },
+        [=](caf::error&) {
+          if (done)
+            done(broadcast_ack_result{"operation has timed out", {}});
+        });
+  });
+}
+
+void broadcast_operator::fetch_sockets(
+  std::function<void(std::vector<remote_socket>)> done) const {
+  auto adapter = ns_->adapter;
+  auto target = target_of(*this);
+  auto t = timeout_;
+  run_in_actor(ns_->sys, self_, [=](caf::event_based_actor* self) {
+    self->request(adapter, t, select_atom::value, target)
+      .then(
+        [=](const std::vector<caf::actor>& sockets) {
+          auto st = std::make_shared<gather_state<remote_socket>>();
+          st->pending = sockets.size();
+          if (sockets.empty()) {
+            done({});
+            return;
+          }
+          auto finish_one = [st, done] {
+            if (--st->pending == 0)
+              done(std::move(st->results));
+          };
+          for (auto& s : sockets)
+            self->request(s, t, fetch_atom::value)
+              .then(
+                [st, finish_one](remote_socket& rs) {
+                  st->results.push_back(std::move(rs));
+                  finish_one();
+                },
+                [finish_one](caf::error&) { finish_one(); });
+        },
+        [=](caf::error&) { done({}); });
+  });
+}
+
+void broadcast_operator::sockets_join(const std::string& room) const {
+  sockets_join(std::vector<std::string>{room});
+}
+
+void broadcast_operator::sockets_join(const std::vector<std::string>& rooms) const {
+  caf::anon_send(ns_->adapter, sockets_join_atom::value, target_of(*this), rooms);
+}
+
+void broadcast_operator::sockets_leave(const std::string& room) const {
+  caf::anon_send(ns_->adapter, sockets_leave_atom::value, target_of(*this),
+                 std::vector<std::string>{room});
+}
+
+void broadcast_operator::disconnect_sockets(bool close) const {
+  caf::anon_send(ns_->adapter, disconnect_sockets_atom::value, target_of(*this), close);
+}
+
+} // namespace sio

@@ -1,0 +1,127 @@
+#include "socketio/client_handler.hpp"
+
+#include <iostream>
+#include <map>
+
+#include <caf/all.hpp>
+
+#include "engineio/id_generator.hpp"
+#include "socketio/atoms.hpp"
+#include "socketio/namespace_state.hpp"
+#include "socketio/socket_actor.hpp"
+#include "socketio/wire.hpp"
+
+namespace sio::socketio {
+
+namespace {
+
+class client_handler final : public engineio::session_handler {
+public:
+  explicit client_handler(std::shared_ptr<server_state> s)
+    : server_(std::move(s)),
+      decoder_(decoder_limits{server_->options->max_attachments, server_->options->max_json_depth}) {
+  }
+
+  void on_open(engineio::session_context& ctx) override {
+    ctx.self()->delayed_send(ctx.self(), server_->options->connect_timeout,
+                             connect_timeout_atom::value);
+  }
+
+  void on_message(engineio::session_context& ctx, const engineio::packet& p) override {
+    auto status = p.is_binary() ? decoder_.feed_binary(p.data()) : decoder_.feed_text(p.data());
+    if (status == decoder::status::need_binary)
+      return;
+    if (status == decoder::status::error) {
+      std::cerr << "sio-actor: closing session " << ctx.sid()
+                << " after a malformed packet: " << decoder_.error() << std::endl;
+      ctx.close_session("parse error");
+      return;
+    }
+    on_packet(ctx, decoder_.take());
+  }
+
+  void on_close(engineio::session_context&, const std::string& reason) override {
+    for (auto& [name, entry] : sockets_)
+      caf::anon_send(entry.socket, engine_closed_atom::value, reason);
+    sockets_.clear();
+  }
+
+  caf::message_handler extra_behavior(engineio::session_context& ctx) override {
+    auto* c = &ctx;
+    return {
+      [this](socket_connected_atom, const std::string& nsp) {
+        if (auto i = sockets_.find(nsp); i != sockets_.end())
+          i->second.connected = true;
+      },
+      [this, c](socket_gone_atom, const std::string& nsp, bool close) {
+        sockets_.erase(nsp);
+        if (close) {
+          // Node's socket.disconnect(true): every namespace of this client goes.
+          for (auto& [name, entry] : sockets_)
+            caf::anon_send(entry.socket, disconnect_atom::value, false);
+          sockets_.clear();
+          c->close_session("forced server close");
+        }
+      },
+      [this, c](connect_timeout_atom) {
+        bool any = false;
+        for (auto& kv : sockets_)
+          any = any || kv.second.connected;
+        if (!any)
+          c->close_session("forced close");
+      },
+    };
+  }
+
+private:
+  struct socket_entry {
+    caf::actor socket;
+    bool connected = false;
+  };
+
+  void on_packet(engineio::session_context& ctx, packet p) {
+    if (p.type == packet_type::connect) {
+      connect(ctx, std::move(p));
+      return;
+    }
+    auto i = sockets_.find(p.nsp);
+    if (i == sockets_.end() || !i->second.connected)
+      return; // Node ignores packets for a namespace the client is not in
+    auto socket = i->second.socket;
+    if (p.type == packet_type::disconnect)
+      sockets_.erase(i);
+    ctx.self()->send(socket, client_packet_atom::value, std::move(p));
+  }
+
+  void connect(engineio::session_context& ctx, packet p) {
+    if (sockets_.count(p.nsp))
+      return;
+    json auth = p.data ? std::move(*p.data) : json::object();
+    auto ns = server_->find_for_connect(p.nsp, auth);
+    if (!ns) {
+      json body = json::object();
+      body["message"] = "Invalid namespace";
+      ctx.write(to_engine_packets(packet{packet_type::connect_error, p.nsp, {}, std::move(body)}));
+      return;
+    }
+    socket_config cfg;
+    cfg.id = engineio::generate_id();
+    cfg.ns = ns;
+    cfg.session = caf::actor_cast<caf::actor>(ctx.self());
+    cfg.handshake = ctx.handshake();
+    cfg.handshake.auth = std::move(auth);
+    sockets_[p.nsp] = socket_entry{spawn_socket(ctx.self(), std::move(cfg)), false};
+  }
+
+  std::shared_ptr<server_state> server_;
+  decoder decoder_;
+  std::map<std::string, socket_entry> sockets_;
+};
+
+} // namespace
+
+std::unique_ptr<engineio::session_handler> make_client_handler(std::shared_ptr<server_state> s) {
+  return std::make_unique<client_handler>(std::move(s));
+}
+
+} // namespace sio::socketio

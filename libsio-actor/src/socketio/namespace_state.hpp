@@ -1,0 +1,78 @@
+// What every actor of one namespace shares: its name, its adapter actor, the
+// handlers the application registered, and the namespace-wide ack counter.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "engineio/session_handler.hpp"
+#include "sio/server.hpp"
+
+namespace sio::socketio {
+
+struct namespace_handlers {
+  std::vector<connect_middleware> middlewares;
+  connection_handler on_connection;
+  std::map<std::string, std::function<void(json, ack_handle)>> server_side;
+};
+
+struct namespace_state {
+  namespace_state(caf::actor_system& s, std::string n, std::shared_ptr<const server_options> o);
+  ~namespace_state();
+
+  /// A consistent copy of the handlers, taken when a socket starts.
+  std::shared_ptr<const namespace_handlers> handlers() const;
+  template <class F>
+  void update_handlers(F f) {
+    std::lock_guard<std::mutex> guard{mutex};
+    auto copy = std::make_shared<namespace_handlers>(*handlers_);
+    f(*copy);
+    handlers_ = std::move(copy);
+  }
+
+  caf::actor_system& sys;
+  const std::string name;
+  const std::shared_ptr<const server_options> options;
+  caf::actor adapter;
+  /// Ack ids are unique per namespace, so a broadcast ack and a socket's own
+  /// ack never collide on one client.
+  std::atomic<std::uint64_t> next_ack_id{0};
+  std::atomic<std::size_t> socket_count{0};
+
+private:
+  mutable std::mutex mutex;
+  std::shared_ptr<const namespace_handlers> handlers_ = std::make_shared<namespace_handlers>();
+};
+
+struct dynamic_namespace {
+  std::function<bool(const std::string&, const json&)> matches;
+  std::shared_ptr<namespace_state> parent; // its handlers are copied into each child
+};
+
+struct server_state {
+  server_state(caf::actor_system& s, server_options o);
+
+  /// The namespace for a CONNECT: an existing one, a new child of a matching
+  /// dynamic namespace, or null ("Invalid namespace").
+  std::shared_ptr<namespace_state> find_for_connect(const std::string& name, const json& auth);
+  std::shared_ptr<namespace_state> get_or_create(const std::string& name);
+
+  caf::actor_system& sys;
+  const std::shared_ptr<const server_options> options;
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<namespace_state>> namespaces;
+  std::vector<dynamic_namespace> dynamic;
+};
+
+/// For http_server::serve(server&).
+engine_options engine_options_of(const server& io);
+engineio::handler_factory handler_factory_of(const server& io);
+
+} // namespace sio::socketio

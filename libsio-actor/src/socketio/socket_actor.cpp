@@ -1,0 +1,349 @@
+#include "socketio/socket_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "engineio/atoms.hpp"
+#include "sio/messages.hpp"
+#include "sio/socket.hpp"
+#include "socketio/atoms.hpp"
+#include "socketio/namespace_state.hpp"
+#include "socketio/wire.hpp"
+
+namespace sio::socketio {
+
+namespace {
+
+const std::string disconnected_error = "socket has been disconnected";
+const std::string timeout_error = "operation has timed out";
+
+/// Pending answer to an ack we asked a client for.
+struct pending_ack {
+  ack_callback callback;            // our own emit_with_ack ...
+  caf::response_promise promise;    // ... or a broadcast ack someone requested
+  bool is_promise = false;
+};
+
+class socket_actor final : public caf::event_based_actor, public sio::socket {
+public:
+  socket_actor(caf::actor_config& cfg, socket_config sc)
+    : caf::event_based_actor(cfg), cfg_(std::move(sc)), handlers_(cfg_.ns->handlers()) {
+  }
+
+  // -- sio::socket ------------------------------------------------------------
+
+  const std::string& id() const noexcept override { return cfg_.id; }
+  const std::string& nsp() const noexcept override { return cfg_.ns->name; }
+  const sio::handshake& handshake() const noexcept override { return cfg_.handshake; }
+  json& data() noexcept override { return data_; }
+  bool connected() const noexcept override { return connected_; }
+
+  void on(const std::string& event, event_handler handler) override {
+    event_handlers_[event].push_back(std::move(handler));
+  }
+  void on_any(event_handler handler) override { any_handlers_.push_back(std::move(handler)); }
+  void on_disconnecting(disconnect_handler h) override { disconnecting_.push_back(std::move(h)); }
+  void on_disconnect(disconnect_handler h) override { disconnect_.push_back(std::move(h)); }
+  void on_error(std::function<void(sio::socket&, const std::string&)> h) override {
+    error_handlers_.push_back(std::move(h));
+  }
+  void use(packet_middleware mw) override { packet_middlewares_.push_back(std::move(mw)); }
+  void forward_events_to(caf::actor target) override { forward_to_ = std::move(target); }
+
+  void emit_args(const std::string& event, json args) override {
+    if (connected_)
+      write(make_event(nsp(), event, args));
+  }
+
+  void emit_with_ack(const std::string& event, json args, std::chrono::milliseconds timeout,
+                     ack_callback done) override {
+    if (!connected_) {
+      if (done)
+        done(ack_result{disconnected_error, json::array()});
+      return;
+    }
+    auto id = cfg_.ns->next_ack_id++;
+    acks_[id] = pending_ack{std::move(done), {}, false};
+    delayed_send(this, timeout, ack_timeout_atom::value, id);
+    write(make_event(nsp(), event, args, id));
+  }
+
+  void join(const std::string& room) override { join(std::vector<std::string>{room}); }
+  void join(const std::vector<std::string>& rooms) override {
+    std::vector<std::string> added;
+    for (auto& r : rooms)
+      if (rooms_.insert(r).second)
+        added.push_back(r);
+    if (!added.empty() && connected_)
+      send(cfg_.ns->adapter, join_atom::value, cfg_.id, std::move(added));
+  }
+  void leave(const std::string& room) override {
+    if (rooms_.erase(room) && connected_)
+      send(cfg_.ns->adapter, leave_atom::value, cfg_.id, room);
+  }
+  const std::set<std::string>& rooms() const noexcept override { return rooms_; }
+
+  broadcast_operator to(const std::string& room) override { return broadcast().to(room); }
+  broadcast_operator except(const std::string& room) override {
+    return broadcast().except(room);
+  }
+  broadcast_operator broadcast() override {
+    return broadcast_operator{cfg_.ns, this, {cfg_.id}};
+  }
+
+  void disconnect(bool close) override {
+    if (!connected_)
+      return;
+    write(to_engine_packets(packet{packet_type::disconnect, nsp(), {}, {}}));
+    finish("server namespace disconnect");
+    send(cfg_.session, socket_gone_atom::value, nsp(), close);
+  }
+
+  socket_ref ref() const override {
+    return socket_ref{caf::actor_cast<caf::actor>(const_cast<socket_actor*>(this)), cfg_.id,
+                      cfg_.ns->name};
+  }
+  caf::event_based_actor* self() noexcept override { return this; }
+
+  // -- actor -----------------------------------------------------------------
+
+  caf::behavior make_behavior() override {
+    set_default_handler(caf::drop);
+    run_middleware(0);
+    return {
+      [=](middleware_next_atom, std::size_t index, std::optional<connect_error>& err) {
+        if (err)
+          refuse(*err);
+        else
+          run_middleware(index);
+      },
+      [=](client_packet_atom, packet& p) { on_packet(p); },
+      [=](engine_closed_atom, const std::string& reason) { finish(reason); },
+      [=](emit_atom, const std::string& event, json& args) { emit_args(event, std::move(args)); },
+      [=](join_atom, const std::vector<std::string>& rooms) { join(rooms); },
+      [=](leave_atom, const std::string& room) { leave(room); },
+      [=](disconnect_atom, bool close) { disconnect(close); },
+      [=](fetch_atom) -> remote_socket {
+        return remote_socket{cfg_.id, cfg_.handshake, rooms_, data_, ref()};
+      },
+      [=](ack_request_atom, std::uint64_t id, std::vector<engineio::packet_ptr>& packets) {
+        auto rp = make_response_promise();
+        if (!connected_) {
+          rp.deliver(caf::make_error(caf::sec::request_receiver_down));
+          return;
+        }
+        acks_[id] = pending_ack{{}, rp, true};
+        write(std::move(packets));
+      },
+      [=](ack_timeout_atom, std::uint64_t id) {
+        auto i = acks_.find(id);
+        if (i == acks_.end() || i->second.is_promise)
+          return;
+        auto cb = std::move(i->second.callback);
+        acks_.erase(i);
+        if (cb)
+          cb(ack_result{timeout_error, json::array()});
+      },
+    };
+  }
+
+  void on_exit() override {
+    if (connected_)
+      finish("server shutting down");
+  }
+
+private:
+  void write(std::vector<engineio::packet_ptr> packets, bool is_volatile = false) {
+    send(cfg_.session, engineio::send_atom::value, std::move(packets), is_volatile);
+  }
+
+  // -- connecting ------------------------------------------------------------
+
+  void run_middleware(std::size_t index) {
+    auto& mws = handlers_->middlewares;
+    if (index >= mws.size()) {
+      accept();
+      return;
+    }
+    // next() may be called later from anywhere: it becomes a message to us.
+    auto me = caf::actor_cast<caf::actor>(this);
+    auto called = std::make_shared<std::atomic<bool>>(false);
+    mws[index](*this, [me, index, called](std::optional<connect_error> err) {
+      if (!called->exchange(true))
+        caf::anon_send(me, middleware_next_atom::value, index + 1, std::move(err));
+    });
+  }
+
+  void refuse(const connect_error& err) {
+    json body = json::object();
+    body["message"] = err.message;
+    if (!err.data.is_null())
+      body["data"] = err.data;
+    write(to_engine_packets(packet{packet_type::connect_error, nsp(), {}, std::move(body)}));
+    send(cfg_.session, socket_gone_atom::value, nsp(), false);
+    quit();
+  }
+
+  void accept() {
+    connected_ = true;
+    ++cfg_.ns->socket_count;
+    auto me = caf::actor_cast<caf::actor>(this);
+    send(cfg_.ns->adapter, add_atom::value, cfg_.id, me, cfg_.session);
+    rooms_.insert(cfg_.id);
+    json body = json::object();
+    body["sid"] = cfg_.id;
+    write(to_engine_packets(packet{packet_type::connect, nsp(), {}, std::move(body)}));
+    send(cfg_.session, socket_connected_atom::value, nsp());
+    if (handlers_->on_connection)
+      handlers_->on_connection(*this);
+    // Rooms joined inside the connection handler before the adapter knew us.
+    std::vector<std::string> extra;
+    for (auto& r : rooms_)
+      if (r != cfg_.id)
+        extra.push_back(r);
+    if (!extra.empty())
+      send(cfg_.ns->adapter, join_atom::value, cfg_.id, std::move(extra));
+  }
+
+  // -- packets from the client ---------------------------------------------
+
+  void on_packet(packet& p) {
+    if (!connected_)
+      return;
+    switch (p.type) {
+      case packet_type::event:
+      case packet_type::binary_event:
+        on_event(p);
+        break;
+      case packet_type::ack:
+      case packet_type::binary_ack:
+        on_ack(p);
+        break;
+      case packet_type::disconnect:
+        finish("client namespace disconnect");
+        break;
+      default:
+        break;
+    }
+  }
+
+  void on_event(packet& p) {
+    sio::event ev;
+    json data = p.data ? std::move(*p.data) : json::array();
+    if (!data.empty()) {
+      ev.name = data[0].is_string() ? data[0].get<std::string>() : data[0].dump();
+      data.erase(data.begin());
+    }
+    ev.args = std::move(data);
+    if (p.id) {
+      auto session = cfg_.session;
+      auto nsp_name = nsp();
+      auto id = *p.id;
+      ev.ack = ack_handle{[session, nsp_name, id](json args) {
+        packet reply{packet_type::ack, nsp_name, id, std::move(args)};
+        caf::anon_send(session, engineio::send_atom::value, to_engine_packets(reply), false);
+      }};
+    }
+    run_packet_middleware(0, std::move(ev));
+  }
+
+  void run_packet_middleware(std::size_t index, sio::event ev) {
+    if (index >= packet_middlewares_.size()) {
+      dispatch(ev);
+      return;
+    }
+    // Packet middlewares call next() synchronously in the common case; a later
+    // call still runs here because the handle only lives inside this actor.
+    auto shared_ev = std::make_shared<sio::event>(std::move(ev));
+    auto alive = alive_;
+    packet_middlewares_[index](*this, *shared_ev,
+                               [this, index, shared_ev, alive](std::optional<std::string> err) {
+                                 if (!*alive)
+                                   return;
+                                 if (err) {
+                                   for (auto& h : error_handlers_)
+                                     h(*this, *err);
+                                   return;
+                                 }
+                                 run_packet_middleware(index + 1, std::move(*shared_ev));
+                               });
+  }
+
+  void dispatch(sio::event& ev) {
+    if (forward_to_) {
+      send(forward_to_, event_message{ev.name, ev.args, ev.ack, ref()});
+      return;
+    }
+    for (auto& h : any_handlers_)
+      h(*this, ev);
+    auto i = event_handlers_.find(ev.name);
+    if (i != event_handlers_.end())
+      for (auto& h : i->second)
+        h(*this, ev);
+  }
+
+  void on_ack(packet& p) {
+    if (!p.id)
+      return;
+    auto i = acks_.find(*p.id);
+    if (i == acks_.end())
+      return;
+    auto pending = std::move(i->second);
+    acks_.erase(i);
+    json args = p.data ? std::move(*p.data) : json::array();
+    if (pending.is_promise)
+      pending.promise.deliver(std::move(args));
+    else if (pending.callback)
+      pending.callback(ack_result{{}, std::move(args)});
+  }
+
+  // -- leaving ---------------------------------------------------------------
+
+  /// Runs the disconnect handlers and ends the actor.
+  void finish(const std::string& reason) {
+    if (!connected_) {
+      quit();
+      return;
+    }
+    for (auto& h : disconnecting_)
+      h(*this, reason);
+    send(cfg_.ns->adapter, remove_atom::value, cfg_.id);
+    --cfg_.ns->socket_count;
+    connected_ = false;
+    *alive_ = false;
+    auto acks = std::move(acks_);
+    acks_.clear();
+    for (auto& [id, pending] : acks) {
+      if (pending.is_promise)
+        pending.promise.deliver(caf::make_error(caf::sec::request_receiver_down));
+      else if (pending.callback)
+        pending.callback(ack_result{disconnected_error, json::array()});
+    }
+    for (auto& h : disconnect_)
+      h(*this, reason);
+    rooms_.clear();
+    quit();
+  }
+
+  socket_config cfg_;
+  std::shared_ptr<const namespace_handlers> handlers_;
+  bool connected_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  json data_ = nullptr;
+  std::set<std::string> rooms_;
+  std::unordered_map<std::string, std::vector<event_handler>> event_handlers_;
+  std::vector<event_handler> any_handlers_;
+  std::vector<disconnect_handler> disconnecting_;
+  std::vector<disconnect_handler> disconnect_;
+  std::vector<std::function<void(sio::socket&, const std::string&)>> error_handlers_;
+  std::vector<packet_middleware> packet_middlewares_;
+  caf::actor forward_to_;
+  std::unordered_map<std::uint64_t, pending_ack> acks_;
+};
+
+} // namespace
+
+caf::actor spawn_socket(caf::event_based_actor* session, socket_config cfg) {
+  return session->spawn<socket_actor>(std::move(cfg));
+}
+
+} // namespace sio::socketio

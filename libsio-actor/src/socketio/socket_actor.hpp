@@ -1,0 +1,26 @@
+// One actor per client per namespace: runs the namespace middlewares, then
+// the application's handlers for this socket; keeps its acks and rooms.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "sio/handshake.hpp"
+
+namespace sio::socketio {
+
+struct namespace_state;
+
+struct socket_config {
+  std::string id;
+  std::shared_ptr<namespace_state> ns;
+  caf::actor session;
+  sio::handshake handshake; // with the CONNECT packet's auth
+};
+
+caf::actor spawn_socket(caf::event_based_actor* session, socket_config cfg);
+
+} // namespace sio::socketio

@@ -1,0 +1,27 @@
+#include "sio/socket_ref.hpp"
+
+#include <caf/send.hpp>
+
+#include "socketio/atoms.hpp"
+
+namespace sio {
+
+using namespace sio::socketio;
+
+void socket_ref::emit_args(const std::string& event, json args) const {
+  caf::anon_send(actor_, emit_atom::value, event, std::move(args));
+}
+
+void socket_ref::join(const std::string& room) const {
+  caf::anon_send(actor_, join_atom::value, std::vector<std::string>{room});
+}
+
+void socket_ref::leave(const std::string& room) const {
+  caf::anon_send(actor_, leave_atom::value, room);
+}
+
+void socket_ref::disconnect(bool close) const {
+  caf::anon_send(actor_, disconnect_atom::value, close);
+}
+
+} // namespace sio

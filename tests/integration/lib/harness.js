@@ -1,0 +1,308 @@
+'use strict';
+// Shared helpers for the integration tests (node:test scripts under
+// tests/integration/). They start the real binaries from SIO_BIN_DIR and give
+// every wait a deadline, so a misbehaving server fails a test instead of
+// hanging it.
+//
+//   const { startServer, httpRequest, waitFor, waitForEvent, withTimeout } =
+//     require('./lib/harness');
+//   const server = await startServer('sio-conformance');
+//   ... server.url, server.port, await server.request({ path: '/engine.io/?EIO=4&transport=polling' })
+//   await server.stop(); // throws if the process crashed or exited non-zero
+
+const { spawn } = require('node:child_process');
+const http = require('node:http');
+const path = require('node:path');
+
+const DEFAULT_START_TIMEOUT_MS = 10000;
+const DEFAULT_STOP_TIMEOUT_MS = 5000;
+const DEFAULT_HTTP_TIMEOUT_MS = 5000;
+const MAX_CAPTURE_CHARS = 64 * 1024;
+
+// Every server still running when this process exits gets SIGKILL, so a test
+// that throws before its cleanup never leaks a server.
+const liveServers = new Set();
+process.on('exit', () => {
+  for (const proc of liveServers) {
+    try {
+      proc.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/// Resolves/rejects like `promise`, or rejects with "<label> timed out after
+/// <ms> ms" once `ms` have passed.
+function withTimeout(promise, ms, label = 'operation') {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
+}
+
+/// Waits for an event: resolves with the event's arguments (an array) the
+/// first time `emitter` emits `event`. Rejects on timeout, or when one of the
+/// events in `rejectOn` (e.g. ['error', 'close']) fires first.
+function waitForEvent(emitter, event, timeoutMs, { label, rejectOn = [] } = {}) {
+  const what = label || `event '${event}'`;
+  return new Promise((resolve, reject) => {
+    const listeners = [];
+    const cleanup = () => {
+      clearTimeout(timer);
+      for (const [name, fn] of listeners)
+        emitter.off(name, fn);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${what} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onEvent = (...args) => {
+      cleanup();
+      resolve(args);
+    };
+    listeners.push([event, onEvent]);
+    for (const bad of rejectOn) {
+      const onBad = (...args) => {
+        cleanup();
+        const detail = args.map((a) => (a instanceof Error ? a.message : String(a))).join(', ');
+        reject(new Error(`'${bad}' (${detail}) while waiting for ${what}`));
+      };
+      listeners.push([bad, onBad]);
+    }
+    for (const [name, fn] of listeners)
+      emitter.on(name, fn);
+  });
+}
+
+/// Waits until `predicate()` (sync or async) returns a truthy value, checking
+/// every `intervalMs`; resolves with that value. Alternatively
+/// `waitFor(emitter, 'event', timeoutMs)` is `waitForEvent`.
+async function waitFor(predicate, timeoutMs, opts = {}, ...rest) {
+  if (typeof timeoutMs === 'string') {
+    // waitFor(emitter, 'event', timeoutMs, opts)
+    if (typeof opts !== 'number')
+      throw new TypeError('waitFor(emitter, event, timeoutMs): timeoutMs is required');
+    return waitForEvent(predicate, timeoutMs, opts, ...rest);
+  }
+  if (typeof opts === 'string')
+    opts = { label: opts };
+  const { intervalMs = 10, label = 'condition' } = opts;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value)
+      return value;
+    if (Date.now() >= deadline)
+      throw new Error(`${label} not reached within ${timeoutMs} ms`);
+    await delay(Math.min(intervalMs, Math.max(1, deadline - Date.now())));
+  }
+}
+
+/// One HTTP request on a fresh connection. `base` is 'http://host:port'
+/// (or pass `host` and `port`). Resolves with { status, headers, body, raw }
+/// (body: UTF-8 text, raw: Buffer). Rejects on connection errors and when no
+/// complete response arrived within `timeoutMs`.
+function httpRequest({
+  base,
+  host,
+  port,
+  method = 'GET',
+  path: reqPath = '/',
+  body,
+  headers = {},
+  timeoutMs = DEFAULT_HTTP_TIMEOUT_MS,
+  agent = false,
+} = {}) {
+  if (base) {
+    const u = new URL(base);
+    host = u.hostname;
+    port = Number(u.port);
+  }
+  const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(String(body));
+  const allHeaders = { ...headers };
+  if (payload !== undefined && !Object.keys(allHeaders).some((h) => h.toLowerCase() === 'content-length'))
+    allHeaders['Content-Length'] = payload.length;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let gotResponse = false;
+    const finish = (err, value) => {
+      if (settled)
+        return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else {
+        resolve(value);
+      }
+    };
+    const req = http.request({ host, port, method, path: reqPath, headers: allHeaders, agent });
+    const timer = setTimeout(
+      () => finish(new Error(`HTTP ${method} ${reqPath} timed out after ${timeoutMs} ms`)),
+      timeoutMs);
+    req.on('response', (res) => {
+      gotResponse = true;
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        finish(null, { status: res.statusCode, headers: res.headers, body: raw.toString('utf8'), raw });
+      });
+      res.on('error', (err) => finish(err));
+      // A server may close the connection right after an early error
+      // response (e.g. 413 while the body is still being sent); what it said
+      // before that still counts.
+      res.on('aborted', () => {
+        const raw = Buffer.concat(chunks);
+        finish(null, { status: res.statusCode, headers: res.headers, body: raw.toString('utf8'), raw, aborted: true });
+      });
+    });
+    req.on('error', (err) => {
+      if (!gotResponse)
+        finish(new Error(`HTTP ${method} ${reqPath} failed: ${err.message}`));
+    });
+    if (payload !== undefined)
+      req.end(payload);
+    else
+      req.end();
+  });
+}
+
+const LISTENING_RE = /listening on (http:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+))/;
+
+/// Starts `${SIO_BIN_DIR}/${binaryName} --port 0 ...args` and waits for its
+/// "listening on http://HOST:PORT" line. Resolves with a server handle:
+///   { url, host, port, proc, stdout(), stderr(), alive(), assertAlive(), request(opts), stop() }
+/// stop() sends SIGTERM, waits for the exit (SIGKILL after `stopTimeoutMs`)
+/// and throws if the process crashed, was killed or exited non-zero.
+async function startServer(binaryName, args = [], {
+  timeoutMs = DEFAULT_START_TIMEOUT_MS,
+  stopTimeoutMs = DEFAULT_STOP_TIMEOUT_MS,
+  env = {},
+} = {}) {
+  const binDir = process.env.SIO_BIN_DIR;
+  if (!binDir)
+    throw new Error('SIO_BIN_DIR is not set (the build directory with the server binaries)');
+  const exe = path.join(binDir, binaryName);
+  const proc = spawn(exe, ['--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  liveServers.add(proc);
+
+  let stdout = '';
+  let stderr = '';
+  const append = (buf, chunk) => {
+    buf += chunk;
+    return buf.length > MAX_CAPTURE_CHARS ? buf.slice(buf.length - MAX_CAPTURE_CHARS) : buf;
+  };
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (chunk) => {
+    stderr = append(stderr, chunk);
+  });
+
+  let exitInfo = null; // { code, signal } once exited
+  const exited = new Promise((resolve) => {
+    proc.on('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      liveServers.delete(proc);
+      resolve(exitInfo);
+    });
+  });
+  const describeExit = () =>
+    exitInfo.signal ? `killed by ${exitInfo.signal}` : `exited with code ${exitInfo.code}`;
+  const diagnostics = () =>
+    `\n--- ${binaryName} stderr (tail) ---\n${stderr.slice(-8000)}\n--- stdout (tail) ---\n${stdout.slice(-2000)}`;
+
+  let listening;
+  try {
+    listening = await new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${binaryName} did not report "listening on" within ${timeoutMs} ms`)),
+        timeoutMs);
+      proc.stdout.on('data', (chunk) => {
+        stdout = append(stdout, chunk);
+        const m = LISTENING_RE.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve({ url: m[1], host: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) });
+        }
+      });
+      proc.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot start ${exe}: ${err.message}`));
+      });
+      exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`${binaryName} ${describeExit()} before listening`));
+      });
+    });
+  } catch (err) {
+    if (!exitInfo) {
+      proc.kill('SIGKILL');
+      await withTimeout(exited, 5000, `${binaryName} exit after SIGKILL`).catch(() => {});
+    }
+    err.message += diagnostics();
+    throw err;
+  }
+
+  let stopping = null;
+  const server = {
+    ...listening,
+    proc,
+    pid: proc.pid,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    alive: () => exitInfo === null,
+    /// Throws (with stderr) if the process is gone.
+    assertAlive(context = '') {
+      if (exitInfo)
+        throw new Error(`${binaryName} ${describeExit()} unexpectedly${context ? ` (${context})` : ''}${diagnostics()}`);
+    },
+    /// httpRequest() against this server.
+    request(opts = {}) {
+      return httpRequest({ ...opts, host: listening.host, port: listening.port });
+    },
+    stop() {
+      if (!stopping) {
+        stopping = (async () => {
+          if (exitInfo) {
+            throw new Error(`${binaryName} had already ${describeExit()} before stop()${diagnostics()}`);
+          }
+          proc.kill('SIGTERM');
+          let killed = false;
+          try {
+            await withTimeout(exited, stopTimeoutMs, `${binaryName} exit after SIGTERM`);
+          } catch {
+            killed = true;
+            proc.kill('SIGKILL');
+            await withTimeout(exited, 5000, `${binaryName} exit after SIGKILL`);
+          }
+          if (killed)
+            throw new Error(`${binaryName} did not exit within ${stopTimeoutMs} ms of SIGTERM (SIGKILLed)${diagnostics()}`);
+          if (exitInfo.signal || exitInfo.code !== 0)
+            throw new Error(`${binaryName} ${describeExit()} on SIGTERM${diagnostics()}`);
+        })();
+      }
+      return stopping;
+    },
+  };
+  return server;
+}
+
+module.exports = {
+  startServer,
+  httpRequest,
+  waitFor,
+  waitForEvent,
+  withTimeout,
+  delay,
+};
