@@ -14,18 +14,23 @@ namespace {
 struct config : caf::actor_system_config {
   std::uint16_t port = 3000;
   std::string host = "127.0.0.1";
+  // The suites need 300/200; load tests with many clients may ask for more.
+  std::size_t ping_interval_ms = 300;
+  std::size_t ping_timeout_ms = 200;
   config() {
     opt_group{custom_options_, "global"}
       .add(port, "port,p", "listen port (0: any free port)")
-      .add(host, "host", "bind address");
+      .add(host, "host", "bind address")
+      .add(ping_interval_ms, "ping-interval", "Engine.IO pingInterval in ms (default 300)")
+      .add(ping_timeout_ms, "ping-timeout", "Engine.IO pingTimeout in ms (default 200)");
   }
 };
 
-sio::engine_options conformance_engine_options(std::string path) {
+sio::engine_options conformance_engine_options(const config& cfg, std::string path) {
   sio::engine_options opts;
   opts.path = std::move(path);
-  opts.ping_interval = std::chrono::milliseconds{300};
-  opts.ping_timeout = std::chrono::milliseconds{200};
+  opts.ping_interval = std::chrono::milliseconds{cfg.ping_interval_ms};
+  opts.ping_timeout = std::chrono::milliseconds{cfg.ping_timeout_ms};
   opts.max_http_buffer_size = 1000000;
   opts.cors.origins = {"*"};
   return opts;
@@ -45,12 +50,12 @@ void run(caf::actor_system& sys, const config& cfg) {
     else
       s.send_text(data);
   };
-  http.serve_engine(conformance_engine_options("/engine.io/"), std::move(echo));
+  http.serve_engine(conformance_engine_options(cfg, "/engine.io/"), std::move(echo));
 
   // /socket.io/: namespaces "/" and "/custom"; every connection gets its auth
   // payload back as the event "auth".
   sio::server_options io_opts;
-  io_opts.engine = conformance_engine_options("/socket.io/");
+  io_opts.engine = conformance_engine_options(cfg, "/socket.io/");
   io_opts.connect_timeout = std::chrono::milliseconds{1000};
   sio::server io{sys, io_opts};
   auto send_auth = [](sio::socket& s) { s.emit("auth", s.handshake().auth); };
@@ -71,6 +76,7 @@ void run(caf::actor_system& sys, const config& cfg) {
 } // namespace
 
 int main(int argc, char** argv) {
+  sio::block_shutdown_signals();
   config cfg;
   cfg.load<caf::io::middleman>();
   if (auto err = cfg.parse(sio::normalize_cli_args(argc, argv))) {

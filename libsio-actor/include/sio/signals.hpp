@@ -3,6 +3,11 @@
 
 namespace sio {
 
+/// Blocks SIGINT and SIGTERM in the calling thread and in every thread it
+/// starts afterwards. Call it first thing in main(), before the actor system
+/// and the I/O threads exist, so the signals reach wait_for_shutdown_signal().
+void block_shutdown_signals();
+
 /// Blocks until SIGINT or SIGTERM arrives; returns the signal number.
 /// Call it from the main thread; it blocks those signals in the calling thread.
 int wait_for_shutdown_signal();

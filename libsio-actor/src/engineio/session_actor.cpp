@@ -89,6 +89,8 @@ public:
         }
       },
       [=](data_atom, std::vector<packet>& packets) {
+        if (missed_pong())
+          return;
         for (auto& p : packets) {
           if (state_ == ready_state::closed)
             break;
@@ -139,11 +141,28 @@ public:
   }
 
   void on_exit() override {
-    // Also when the actor system shuts down: never leave a dangling sid behind.
-    cfg_.registry->remove(cfg_.sid);
+    // Killed (server stop, actor system shutdown): the application layer must
+    // still hear of it, or the actors it spawned would live on.
+    if (state_ != ready_state::closed) {
+      state_ = ready_state::closed;
+      cfg_.handler->on_close(*this, "server shutting down");
+    }
+    release_transports();
+    cfg_.registry->remove(cfg_.sid); // last: http_server::stop() waits for this
   }
 
 private:
+  /// Transports hold a handle to this actor: drop ours so neither keeps the other alive.
+  void release_transports() {
+    if (pending_get_)
+      std::exchange(pending_get_, nullptr)->send_payload("1");
+    if (active_ws_)
+      std::exchange(active_ws_, nullptr)->close();
+    if (upgrading_ws_)
+      std::exchange(upgrading_ws_, nullptr)->close();
+    buffer_.clear();
+  }
+
   void open() {
     cfg_.registry->add(cfg_.sid, caf::actor_cast<caf::actor>(this));
     const auto& opts = *cfg_.options;
@@ -172,14 +191,30 @@ private:
 
   // -- heartbeat (server sends ping, client must answer within ping_timeout) --
 
+  // The deadline counts from when the ping was due, not from when a busy
+  // scheduler got to send it, and every inbound request checks it: a client
+  // that never answers is gone at exactly pingInterval + pingTimeout.
   void schedule_ping() {
     ++ping_gen_;
+    auto now = std::chrono::steady_clock::now();
+    pong_deadline_ = now + cfg_.options->ping_interval + cfg_.options->ping_timeout;
     delayed_send(this, cfg_.options->ping_interval, ping_atom::value, ping_gen_);
   }
 
   void send_ping() {
     write({make_text(packet_type::ping)}, false);
-    delayed_send(this, cfg_.options->ping_timeout, ping_timeout_atom::value, ping_gen_);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      pong_deadline_ - std::chrono::steady_clock::now());
+    delayed_send(this, std::max(left, std::chrono::milliseconds{0}), ping_timeout_atom::value,
+                 ping_gen_);
+  }
+
+  /// True (and the session closed) if the client missed its pong deadline.
+  bool missed_pong() {
+    if (state_ == ready_state::closed || std::chrono::steady_clock::now() < pong_deadline_)
+      return false;
+    on_close("ping timeout");
+    return true;
   }
 
   // -- inbound ---------------------------------------------------------------
@@ -208,7 +243,7 @@ private:
   }
 
   void on_poll(std::shared_ptr<poll_responder> r) {
-    if (state_ == ready_state::closed) {
+    if (state_ == ready_state::closed || missed_pong()) {
       r->send_error(400, error_body(1));
       return;
     }
@@ -252,7 +287,7 @@ private:
   }
 
   void on_ws_frame(std::uint64_t id, const std::string& data, bool binary) {
-    if (state_ == ready_state::closed)
+    if (state_ == ready_state::closed || missed_pong())
       return;
     auto p = decode_frame(data, binary);
     if (active_ws_ && id == active_ws_->id()) {
@@ -302,16 +337,11 @@ private:
       return;
     state_ = ready_state::closed;
     ++ping_gen_;
+    pong_deadline_ = std::chrono::steady_clock::time_point::max();
     ++upgrade_gen_;
     cfg_.registry->remove(cfg_.sid);
     cfg_.handler->on_close(*this, reason);
-    if (pending_get_)
-      std::exchange(pending_get_, nullptr)->send_payload("1");
-    if (active_ws_)
-      active_ws_->close();
-    if (upgrading_ws_)
-      upgrading_ws_->close();
-    buffer_.clear();
+    release_transports();
     quit();
   }
 
@@ -328,6 +358,7 @@ private:
   std::shared_ptr<ws_channel> upgrading_ws_;
 
   std::uint64_t ping_gen_ = 0;
+  std::chrono::steady_clock::time_point pong_deadline_ = std::chrono::steady_clock::time_point::max();
   std::uint64_t upgrade_gen_ = 0;
 };
 

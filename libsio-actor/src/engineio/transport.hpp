@@ -31,7 +31,7 @@ public:
   /// Distinguishes the frames of an upgrade probe from those of the active transport.
   virtual std::uint64_t id() const noexcept = 0;
   /// Starts reading; frames arrive at `session` as (ws_frame_atom, id, data,
-  /// is_binary), the end as (ws_closed_atom, id, reason).
+  /// is_binary), the end as (ws_closed_atom, id, reason). Idempotent.
   virtual void attach(caf::actor session) = 0;
   /// Queues packets, one frame each. A volatile batch is dropped when the
   /// socket is busy writing; past the queue limit the connection is closed.

@@ -110,8 +110,13 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
       std::move(req), opts.max_http_buffer_size, opts.max_buffered_bytes,
       opts.ping_interval + opts.ping_timeout + std::chrono::seconds{5},
       [session = *session](std::shared_ptr<websocket_connection> ws) {
+        // Read at once rather than after a round trip through the session:
+        // a client may send "2probe", "5" and then a GET on another connection
+        // right away, and the session must see the frames first (as Node does).
+        // ws_open is enqueued before any frame, so the session sees it first.
         caf::anon_send(session, engineio::ws_open_atom::value,
-                       std::shared_ptr<engineio::ws_channel>{std::move(ws)});
+                       std::shared_ptr<engineio::ws_channel>{ws});
+        ws->attach(session);
       });
     return;
   }
@@ -120,8 +125,12 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
   if (req.method() == http::verb::get) {
     std::shared_ptr<engineio::poll_responder> responder =
       std::make_shared<http_poll_responder>(conn, req, options_);
-    conn->on_abort([session = *session, responder] {
-      caf::anon_send(session, engineio::poll_aborted_atom::value, responder);
+    // Weak: the connection must not keep its session (or itself) alive.
+    conn->on_abort([session = caf::actor_cast<caf::weak_actor_ptr>(*session),
+                    weak = std::weak_ptr<engineio::poll_responder>{responder}] {
+      auto s = caf::actor_cast<caf::actor>(session);
+      if (auto r = weak.lock(); s && r)
+        caf::anon_send(s, engineio::poll_aborted_atom::value, std::move(r));
     });
     caf::anon_send(*session, engineio::poll_atom::value, std::move(responder));
   } else if (req.method() == http::verb::post) {

@@ -48,6 +48,9 @@ void http_connection::on_read(beast::error_code ec) {
   if (ec == http::error::body_limit) {
     // Refuse and drop the connection: the rest of the body is never read.
     auto res = make_response(http::status::payload_too_large, "", "text/html", 11, false);
+    // Read and drop the rest of the body before closing: closing a socket with
+    // unread data sends a reset, and the client would never see the 413.
+    drain_before_close_ = true;
     write(std::make_shared<response>(std::move(res)));
     return;
   }
@@ -102,6 +105,22 @@ void http_connection::write(std::shared_ptr<response> res) {
                     });
 }
 
+void http_connection::drain() {
+  // Bounded in time (the stream's expiry) and in bytes.
+  constexpr std::size_t max_drained = 64 * 1024 * 1024;
+  buffer_.consume(buffer_.size());
+  stream_.async_read_some(buffer_.prepare(64 * 1024),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            self->drained_bytes_ += n;
+                            if (ec || self->drained_bytes_ > max_drained) {
+                              beast::error_code ignored;
+                              self->stream_.socket().close(ignored);
+                              return;
+                            }
+                            self->drain();
+                          });
+}
+
 void http_connection::on_abort(std::function<void()> fn) {
   on_abort_ = std::move(fn);
   if (awaiting_response_ && !watching_)
@@ -134,6 +153,13 @@ void http_connection::watch() {
 
 void http_connection::shutdown() {
   beast::error_code ec;
+  if (drain_before_close_) {
+    drain_before_close_ = false;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds{5});
+    drain();
+    return;
+  }
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream_.socket().close(ec);
 }

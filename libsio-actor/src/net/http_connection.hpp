@@ -68,6 +68,7 @@ private:
   void write(std::shared_ptr<response> res);
   void shutdown();
   void watch();
+  void drain();
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -77,6 +78,8 @@ private:
   std::string remote_address_;
   bool awaiting_response_ = false;
   bool watching_ = false;
+  bool drain_before_close_ = false;
+  std::size_t drained_bytes_ = 0;
   std::function<void()> on_abort_;
 };
 

@@ -133,11 +133,15 @@ void http_server::stop() {
     i.acceptor.close(ec);
   });
   // Sessions end with the server: an actor left running would keep the actor
-  // system from shutting down.
+  // system from shutting down. Their transports close on the I/O threads, so
+  // those run until every session is gone (bounded).
   for (auto& e : i.engines)
     e->registry()->for_each([](const std::string&, const caf::actor& a) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{3};
+  while (session_count() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
   i.ioc.stop();
   for (auto& t : i.threads)
     t.join();

@@ -41,6 +41,8 @@ void websocket_connection::accept(
 
 void websocket_connection::attach(caf::actor session) {
   asio::dispatch(ws_.get_executor(), [self = shared_from_this(), session = std::move(session)] {
+    if (self->session_ || self->reported_)
+      return; // already reading (attach is idempotent)
     self->session_ = session;
     self->do_read();
   });
@@ -56,6 +58,8 @@ void websocket_connection::do_read() {
         self->hard_close("message too big");
       return;
     }
+    if (!self->session_)
+      return; // closed meanwhile
     auto data = beast::buffers_to_string(self->read_buffer_.data());
     self->read_buffer_.consume(self->read_buffer_.size());
     caf::anon_send(self->session_, engineio::ws_frame_atom::value, self->id_, std::move(data),
@@ -149,6 +153,7 @@ void websocket_connection::report_closed(const std::string& reason) {
     return;
   reported_ = true;
   caf::anon_send(session_, engineio::ws_closed_atom::value, id_, reason);
+  session_ = nullptr; // the session holds us; holding it back would be a cycle
 }
 
 } // namespace sio::net

@@ -28,6 +28,7 @@ struct room_entry {
 struct adapter_state {
   std::unordered_map<std::string, socket_entry> sockets;
   std::unordered_map<std::string, room_entry> rooms;
+  std::string nsp;
   static inline const char* name = "sio.adapter";
 };
 
@@ -42,7 +43,7 @@ void join(adapter_actor* self, const std::string& sid, const std::string& room) 
   r.members.insert(sid);
   if (room != sid) {
     if (!r.actor)
-      r.actor = spawn_room(self);
+      r.actor = spawn_room(self, room);
     self->send(r.actor, add_atom::value, sid, s->second.session);
   }
 }
@@ -95,7 +96,10 @@ void for_each_target(adapter_state& st, const broadcast_target& target, F f) {
   }
 }
 
-caf::behavior adapter(adapter_actor* self) {
+// Spawned with an argument: CAF 0.17 dereferences a null argument tuple when
+// a function-based actor has none (UBSan reports it).
+caf::behavior adapter(adapter_actor* self, const std::string& nsp) {
+  self->state.nsp = nsp;
   self->set_default_handler(caf::drop);
   return {
     [=](add_atom, const std::string& sid, const caf::actor& socket, const caf::actor& session) {
@@ -160,8 +164,8 @@ caf::behavior adapter(adapter_actor* self) {
 
 } // namespace
 
-caf::actor spawn_adapter(caf::actor_system& sys) {
-  return sys.spawn(adapter);
+caf::actor spawn_adapter(caf::actor_system& sys, const std::string& nsp) {
+  return sys.spawn(adapter, nsp);
 }
 
 } // namespace sio::socketio

@@ -3,11 +3,14 @@
 // actor, so big rooms are served in parallel with the rest.
 #pragma once
 
+#include <string>
+
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 namespace sio::socketio {
 
-caf::actor spawn_adapter(caf::actor_system& sys);
+/// `nsp` names the namespace in diagnostics.
+caf::actor spawn_adapter(caf::actor_system& sys, const std::string& nsp);
 
 } // namespace sio::socketio

@@ -25,7 +25,12 @@ void run_in_actor(caf::actor_system& sys, caf::event_based_actor* self,
     work(self);
     return;
   }
-  sys.spawn([work = std::move(work)](caf::event_based_actor* helper) { work(helper); });
+  // The work is an argument, not a capture: see spawn_adapter on why.
+  sys.spawn(
+    [](caf::event_based_actor* helper, const std::function<void(caf::event_based_actor*)>& w) {
+      w(helper);
+    },
+    std::move(work));
 }
 
 /// Gathers one answer per socket; calls `done` once, when all answered or

@@ -9,7 +9,7 @@ namespace sio::socketio {
 
 namespace_state::namespace_state(caf::actor_system& s, std::string n,
                                  std::shared_ptr<const server_options> o)
-  : sys(s), name(std::move(n)), options(std::move(o)), adapter(spawn_adapter(s)) {
+  : sys(s), name(std::move(n)), options(std::move(o)), adapter(spawn_adapter(s, name)) {
 }
 
 namespace_state::~namespace_state() {

@@ -13,10 +13,12 @@ namespace {
 
 struct room_state {
   std::unordered_map<std::string, caf::actor> members; // socket id -> session actor
+  std::string room;
   static inline const char* name = "sio.room";
 };
 
-caf::behavior room(caf::stateful_actor<room_state>* self) {
+caf::behavior room(caf::stateful_actor<room_state>* self, const std::string& name) {
+  self->state.room = name;
   self->set_default_handler(caf::drop);
   return {
     [=](add_atom, const std::string& sid, const caf::actor& session) {
@@ -33,8 +35,8 @@ caf::behavior room(caf::stateful_actor<room_state>* self) {
 
 } // namespace
 
-caf::actor spawn_room(caf::event_based_actor* adapter) {
-  return adapter->spawn<caf::linked>(room);
+caf::actor spawn_room(caf::event_based_actor* adapter, const std::string& name) {
+  return adapter->spawn<caf::linked>(room, name);
 }
 
 } // namespace sio::socketio

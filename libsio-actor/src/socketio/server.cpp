@@ -1,6 +1,7 @@
 #include "sio/server.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 
 #include "socketio/namespace_state.hpp"
 
@@ -56,7 +57,15 @@ server::server(caf::actor_system& sys, server_options opts)
     main_(state_->get_or_create("/")) {
 }
 
-server::~server() = default;
+server::~server() {
+  // Adapters (and their linked room actors) stop with the server; sockets stop
+  // with their sessions (http_server::stop()).
+  std::lock_guard<std::mutex> guard{state_->mutex};
+  for (auto& [name, ns] : state_->namespaces)
+    caf::anon_send_exit(ns->adapter, caf::exit_reason::user_shutdown);
+  for (auto& d : state_->dynamic)
+    caf::anon_send_exit(d.parent->adapter, caf::exit_reason::user_shutdown);
+}
 
 namespace_handle server::of(const std::string& name) {
   auto n = name.empty() || name.front() != '/' ? "/" + name : name;

@@ -1,0 +1,391 @@
+// sio-chat: the chat demo (docs/chat.md). One process serves
+//   /                        the page (apps/chat/public/)
+//   /socket.io/socket.io.js  the official browser client bundle (npm socket.io-client)
+//   /socket.io/              the Socket.IO endpoint
+// Events (namespace "/"):
+//   chat message  client -> server: a string; server -> everyone:
+//                 "port:<listen port> user:<socket id> msg:<text>"
+//   users         server -> everyone: {"count": n, "users": [ids...], "truncated": bool}
+//   notice        server -> clients: {"kind": "welcome"|"join"|"leave"|"error"|"warning", "text": ...}
+//   echo          acks its arguments back at once          (benchmark contract)
+//   join          joins the room named by the string argument (benchmark contract)
+//   to-room       [room, msg]: "chat message" with msg to that room (benchmark contract)
+// Bad input (non-text, too long, floods, oversized packets) only ever affects
+// the client that sent it.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "sio/sio.hpp"
+
+#ifndef SIO_CHAT_PUBLIC_DIR
+#define SIO_CHAT_PUBLIC_DIR "apps/chat/public"
+#endif
+#ifndef SIO_CHAT_CLIENT_BUNDLE
+#define SIO_CHAT_CLIENT_BUNDLE "apps/chat/client/node_modules/socket.io-client/dist/socket.io.min.js"
+#endif
+
+namespace {
+
+using roster_join_atom = caf::atom_constant<caf::atom("chat_join")>;
+using roster_leave_atom = caf::atom_constant<caf::atom("chat_leave")>;
+using roster_flush_atom = caf::atom_constant<caf::atom("chat_flush")>;
+
+struct config : caf::actor_system_config {
+  std::uint16_t port = 3000;
+  std::string host = "127.0.0.1";
+  std::string public_dir = SIO_CHAT_PUBLIC_DIR;
+  std::string client_bundle = SIO_CHAT_CLIENT_BUNDLE;
+  std::size_t max_message_chars = 2000;
+  double flood_rate = 20;
+  double flood_burst = 40;
+  std::size_t max_http_buffer_size = 100000;
+  unsigned io_threads = 1;
+  config() {
+    opt_group{custom_options_, "global"}
+      .add(port, "port,p", "listen port (0: any free port)")
+      .add(host, "host", "bind address")
+      .add(public_dir, "public-dir", "folder with index.html, style.css and chat.js")
+      .add(client_bundle, "client-bundle", "socket.io-client's dist/socket.io.min.js")
+      .add(max_message_chars, "max-message-chars", "longest chat message in characters")
+      .add(flood_rate, "flood-rate", "chat messages per second one client may send")
+      .add(flood_burst, "flood-burst", "chat messages one client may send at once")
+      .add(max_http_buffer_size, "max-http-buffer-size",
+           "largest packet a client may send, in bytes (larger: disconnected)")
+      .add(io_threads, "io-threads", "Asio I/O threads");
+  }
+};
+
+bool readable(const std::string& path) {
+  return static_cast<bool>(std::ifstream{path});
+}
+
+/// Unicode code points in a UTF-8 string (the JSON parser only lets valid UTF-8 in).
+std::size_t utf8_length(const std::string& s) {
+  return static_cast<std::size_t>(
+    std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+/// Per-client flood limit: `rate` tokens per second, at most `burst` saved up.
+class token_bucket {
+public:
+  token_bucket(double rate, double burst)
+    : rate_(rate), burst_(burst), tokens_(burst), last_(std::chrono::steady_clock::now()) {}
+
+  bool take() {
+    auto now = std::chrono::steady_clock::now();
+    tokens_ = std::min(burst_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+    if (tokens_ < 1.0)
+      return false;
+    tokens_ -= 1.0;
+    return true;
+  }
+
+private:
+  double rate_;
+  double burst_;
+  double tokens_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+/// The namespace, held weakly: a namespace_handle captured in a handler that
+/// the namespace itself stores would keep it (and its adapter actor) alive
+/// forever, and the actor system would then wait for that actor at exit.
+using weak_namespace = std::weak_ptr<sio::socketio::namespace_state>;
+
+/// Every socket of the namespace, callbacks in `self`; nothing once it is gone.
+std::optional<sio::broadcast_operator> everyone(const weak_namespace& nsp,
+                                                caf::event_based_actor* self) {
+  if (auto ns = nsp.lock())
+    return sio::namespace_handle{std::move(ns)}.all(self);
+  return std::nullopt;
+}
+
+sio::json notice(const std::string& kind, const std::string& text) {
+  sio::json n = sio::json::object();
+  n["kind"] = kind;
+  n["text"] = text;
+  return n;
+}
+
+// -- who is connected ----------------------------------------------------------
+
+/// The list of connected users, kept by one actor so that joins and leaves
+/// from every socket's actor are applied in one order. Updates are coalesced
+/// (at most one "users" and one join/leave notice of each kind per
+/// `flush_interval`) so that a thousand clients connecting at once cost a few
+/// broadcasts, not a million packets.
+struct roster_state {
+  std::vector<std::string> users; // in order of arrival
+  std::vector<std::string> joined; // since the last flush
+  std::vector<std::string> left;
+  bool flush_pending = false;
+  std::chrono::steady_clock::time_point last_flush{};
+  static inline const char* name = "sio-chat-roster";
+};
+
+constexpr auto flush_interval = std::chrono::milliseconds{250};
+constexpr std::size_t max_listed_users = 100;
+
+std::string describe(const std::vector<std::string>& ids, const std::string& verb) {
+  std::string text;
+  auto shown = std::min<std::size_t>(ids.size(), 3);
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i > 0)
+      text += (i + 1 == shown && ids.size() == shown) ? " and " : ", ";
+    text += ids[i];
+  }
+  if (ids.size() > shown)
+    text += " and " + std::to_string(ids.size() - shown) + " others";
+  return text + " " + verb;
+}
+
+sio::json change_notice(const std::string& kind, const std::vector<std::string>& ids,
+                        const std::string& verb) {
+  auto n = notice(kind, describe(ids, verb));
+  n["count"] = ids.size();
+  sio::json listed = sio::json::array();
+  for (std::size_t i = 0; i < ids.size() && i < max_listed_users; ++i)
+    listed.push_back(ids[i]);
+  n["ids"] = std::move(listed);
+  return n;
+}
+
+caf::behavior roster_actor(caf::stateful_actor<roster_state>* self, weak_namespace nsp) {
+  auto flush = [self, nsp] {
+    auto& st = self->state;
+    auto everybody = everyone(nsp, self);
+    if (!everybody)
+      return;
+    auto& all = *everybody;
+    // A lone newcomer is not told of their own arrival (the welcome notice
+    // did that); several at once each see the others.
+    if (st.joined.size() == 1)
+      all.except(st.joined.front()).emit("notice", change_notice("join", st.joined, "joined"));
+    else if (!st.joined.empty())
+      all.emit("notice", change_notice("join", st.joined, "joined"));
+    if (!st.left.empty())
+      all.emit("notice", change_notice("leave", st.left, "left"));
+    sio::json users = sio::json::object();
+    users["count"] = st.users.size();
+    sio::json listed = sio::json::array();
+    for (std::size_t i = 0; i < st.users.size() && i < max_listed_users; ++i)
+      listed.push_back(st.users[i]);
+    users["users"] = std::move(listed);
+    users["truncated"] = st.users.size() > max_listed_users;
+    all.emit("users", std::move(users));
+    st.joined.clear();
+    st.left.clear();
+    st.last_flush = std::chrono::steady_clock::now();
+  };
+  auto changed = [self, flush] {
+    auto& st = self->state;
+    if (st.flush_pending)
+      return;
+    auto since = std::chrono::steady_clock::now() - st.last_flush;
+    if (since >= flush_interval) {
+      flush();
+      return;
+    }
+    st.flush_pending = true;
+    self->delayed_send(self, flush_interval - since, roster_flush_atom::value);
+  };
+  return {
+    [self, changed](roster_join_atom, const std::string& id) {
+      self->state.users.push_back(id);
+      self->state.joined.push_back(id);
+      changed();
+    },
+    [self, changed](roster_leave_atom, const std::string& id) {
+      auto& users = self->state.users;
+      auto i = std::find(users.begin(), users.end(), id);
+      if (i == users.end())
+        return;
+      users.erase(i);
+      auto& joined = self->state.joined;
+      auto j = std::find(joined.begin(), joined.end(), id);
+      if (j != joined.end())
+        joined.erase(j); // came and went within one interval: say nothing
+      else
+        self->state.left.push_back(id);
+      changed();
+    },
+    [self, flush](roster_flush_atom) {
+      self->state.flush_pending = false;
+      flush();
+    },
+  };
+}
+
+// -- one connection -------------------------------------------------------------
+
+struct chat_limits {
+  std::size_t max_message_chars;
+  double flood_rate;
+  double flood_burst;
+};
+
+void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
+                   std::shared_ptr<std::atomic<std::uint16_t>> port, chat_limits limits) {
+  auto welcome = notice("welcome", "You are " + s.id() + ".");
+  welcome["id"] = s.id();
+  welcome["maxMessageChars"] = limits.max_message_chars;
+  welcome["floodRate"] = limits.flood_rate;
+  welcome["floodBurst"] = limits.flood_burst;
+  s.emit("notice", std::move(welcome));
+  caf::anon_send(roster, roster_join_atom::value, s.id());
+  s.on_disconnect([roster](sio::socket& s, const std::string&) {
+    caf::anon_send(roster, roster_leave_atom::value, s.id());
+  });
+
+  // State of this socket only: its handlers run one at a time in its actor.
+  auto bucket = std::make_shared<token_bucket>(limits.flood_rate, limits.flood_burst);
+  // When this client was last told that it floods; at most one warning per 5 s.
+  auto warned_at = std::make_shared<std::chrono::steady_clock::time_point>();
+
+  s.on("chat message", [nsp, port, limits, bucket, warned_at](sio::socket& s, sio::event& e) {
+    if (!bucket->take()) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - *warned_at >= std::chrono::seconds{5}) { // once per flood, not per dropped message
+        *warned_at = now;
+        std::ostringstream text;
+        text << "You are sending too fast (limit: " << limits.flood_rate << " messages/s, bursts of "
+             << limits.flood_burst << "); messages are being dropped.";
+        s.emit("notice", notice("warning", text.str()));
+      }
+      return;
+    }
+    if (e.args.empty() || !e.args[0].is_string()) {
+      s.emit("notice", notice("error", "Not sent: a chat message must be text."));
+      return;
+    }
+    const auto& text = e.args[0].get_ref<const std::string&>();
+    auto length = utf8_length(text);
+    if (length > limits.max_message_chars) {
+      s.emit("notice", notice("error", "Not sent: the message has " + std::to_string(length)
+                                         + " characters, the limit is "
+                                         + std::to_string(limits.max_message_chars) + "."));
+      return;
+    }
+    if (auto all = everyone(nsp, s.self()))
+      all->emit("chat message",
+                "port:" + std::to_string(port->load()) + " user:" + s.id() + " msg:" + text);
+  });
+
+  // The benchmark contract.
+  s.on("echo", [](sio::socket&, sio::event& e) { e.ack(e.args); });
+  s.on("join", [](sio::socket& s, sio::event& e) {
+    bool ok = !e.args.empty() && e.args[0].is_string() && !e.args[0].get_ref<const std::string&>().empty();
+    if (ok)
+      s.join(e.args[0].get<std::string>());
+    e.ack(sio::json::array({ok}));
+  });
+  s.on("to-room", [nsp](sio::socket& s, sio::event& e) {
+    // Either to-room(room, msg) or to-room([room, msg]).
+    const sio::json& a = (e.args.size() == 1 && e.args[0].is_array()) ? e.args[0] : e.args;
+    bool ok = a.size() >= 2 && a[0].is_string();
+    if (!ok) {
+      e.ack(sio::json::array({false}));
+      return;
+    }
+    if (auto all = everyone(nsp, s.self()))
+      all->to(a[0].get<std::string>()).emit("chat message", a[1]);
+    e.ack(sio::json::array({true}));
+  });
+}
+
+int run(caf::actor_system& sys, const config& cfg) {
+  auto index = cfg.public_dir + "/index.html";
+  if (!readable(index)) {
+    std::cerr << "sio-chat: cannot read " << index << " (set --public-dir)" << std::endl;
+    return 1;
+  }
+  if (!readable(cfg.client_bundle)) {
+    std::cerr << "sio-chat: cannot read the browser client bundle " << cfg.client_bundle
+              << "\n  it comes from npm: build with npm on the PATH (the build runs `npm ci` "
+                 "for apps/chat/package.json), run scripts/run-chat, or pass --client-bundle "
+                 "PATH/socket.io-client/dist/socket.io.min.js"
+              << std::endl;
+    return 1;
+  }
+
+  sio::listen_options listen;
+  listen.host = cfg.host;
+  listen.port = cfg.port;
+  listen.io_threads = std::max(1u, cfg.io_threads);
+  sio::http_server http{sys, listen};
+
+  const std::string html = "text/html; charset=utf-8";
+  const std::string js = "application/javascript; charset=utf-8";
+  http.serve_file("/", index, html);
+  http.serve_file("/index.html", index, html);
+  http.serve_file("/style.css", cfg.public_dir + "/style.css", "text/css; charset=utf-8");
+  http.serve_file("/chat.js", cfg.public_dir + "/chat.js", js);
+  // Longer than "/socket.io/", so these win over the Socket.IO endpoint.
+  http.serve_file("/socket.io/socket.io.js", cfg.client_bundle, js);
+  http.serve_file("/socket.io/socket.io.min.js.map", cfg.client_bundle + ".map",
+                  "application/json");
+
+  sio::server_options io_opts;
+  io_opts.engine.max_http_buffer_size = cfg.max_http_buffer_size;
+  sio::server io{sys, io_opts};
+  auto main_nsp = io.of("/");
+  weak_namespace nsp = main_nsp.state();
+  auto roster = sys.spawn(
+    [nsp](caf::stateful_actor<roster_state>* self) { return roster_actor(self, nsp); });
+  auto port = std::make_shared<std::atomic<std::uint16_t>>(0);
+  chat_limits limits{cfg.max_message_chars, cfg.flood_rate, cfg.flood_burst};
+  main_nsp.on_connection([nsp, roster, port, limits](sio::socket& s) {
+    on_connection(s, nsp, roster, port, limits);
+  });
+  http.serve(io);
+
+  std::uint16_t bound = 0;
+  try {
+    bound = http.start();
+  } catch (const std::exception& ex) {
+    std::cerr << "sio-chat: cannot listen on " << cfg.host << ":" << cfg.port << ": " << ex.what()
+              << std::endl;
+    caf::anon_send_exit(roster, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  port->store(bound);
+  std::cout << "sio-chat listening on http://" << cfg.host << ":" << bound << std::endl;
+  std::cout << "open http://" << (cfg.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.host)
+            << ":" << bound << "/ in a browser (Ctrl-C stops)" << std::endl;
+  sio::wait_for_shutdown_signal();
+  http.stop();
+  caf::anon_send_exit(roster, caf::exit_reason::user_shutdown);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  sio::block_shutdown_signals(); // before any thread exists: SIGTERM goes to wait_for_shutdown_signal()
+  config cfg;
+  cfg.load<caf::io::middleman>();
+  if (auto err = cfg.parse(sio::normalize_cli_args(argc, argv))) {
+    std::cerr << "sio-chat: " << cfg.render(err) << std::endl;
+    return 1;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  if (cfg.flood_rate <= 0 || cfg.flood_burst < 1) {
+    std::cerr << "sio-chat: --flood-rate must be > 0 and --flood-burst >= 1" << std::endl;
+    return 1;
+  }
+  caf::actor_system sys{cfg};
+  return run(sys, cfg);
+}

@@ -1,0 +1,163 @@
+// The sio-chat page: one Socket.IO connection to the server that served it.
+// Events: see docs/chat.md. Every "chat message" line is shown exactly as the
+// server sent it ("port:<p> user:<id> msg:<text>"), the user part coloured.
+'use strict';
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const messages = $('messages');
+  const form = $('form');
+  const input = $('input');
+  const counter = $('counter');
+  const status = $('status');
+  const me = $('me');
+  const users = $('users');
+  const count = $('count');
+  const usersMore = $('users-more');
+
+  const socket = io({ transports: ['websocket', 'polling'] });
+  window.chat = { socket }; // for the browser test and the curious
+
+  let maxChars = Number(input.maxLength) || 2000;
+
+  // -- helpers -----------------------------------------------------------------
+
+  function hue(id) {
+    let h = 0;
+    for (const c of id)
+      h = (h * 31 + c.codePointAt(0)) % 360;
+    return h;
+  }
+
+  function el(tag, className, text) {
+    const e = document.createElement(tag);
+    if (className)
+      e.className = className;
+    if (text !== undefined)
+      e.textContent = text;
+    return e;
+  }
+
+  function timeNow() {
+    return new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  }
+
+  /// Appends an entry, keeping the view at the bottom if it was there.
+  function append(li) {
+    const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
+    li.prepend(el('time', 'time', timeNow()));
+    messages.append(li);
+    while (messages.children.length > 500)
+      messages.firstElementChild.remove();
+    if (atBottom)
+      messages.scrollTop = messages.scrollHeight;
+  }
+
+  const LINE_RE = /^(port:\S+ user:(\S+) )msg:([\s\S]*)$/;
+
+  function showMessage(payload) {
+    const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    const li = el('li', 'message');
+    const line = el('span', 'line');
+    const m = LINE_RE.exec(text);
+    if (m) {
+      // Same text as the server sent, in three parts for styling.
+      const who = el('span', 'who', m[1]);
+      who.style.setProperty('--hue', hue(m[2]));
+      line.append(who, el('span', 'msg-label', 'msg:'), el('span', 'msg', m[3]));
+      if (m[2] === socket.id)
+        li.classList.add('mine');
+    } else {
+      line.textContent = text; // e.g. a benchmark's to-room payload
+    }
+    li.append(line);
+    append(li);
+  }
+
+  function showNotice(n) {
+    const kind = n && typeof n.kind === 'string' ? n.kind : 'info';
+    const li = el('li', `notice notice-${kind}`);
+    li.append(el('span', 'line', n && n.text ? String(n.text) : ''));
+    append(li);
+  }
+
+  function setState(state, label) {
+    document.body.dataset.state = state;
+    status.textContent = label;
+    const connected = state === 'connected';
+    input.disabled = !connected;
+    $('send').disabled = !connected;
+  }
+
+  function updateCounter() {
+    const left = maxChars - input.value.length;
+    counter.textContent = left < maxChars * 0.2 ? String(left) : '';
+    counter.classList.toggle('low', left < 50);
+  }
+
+  // -- socket ------------------------------------------------------------------
+
+  socket.on('connect', () => {
+    document.body.dataset.sid = socket.id;
+    me.textContent = 'you are ';
+    const b = el('b', 'who', socket.id);
+    b.style.setProperty('--hue', hue(socket.id));
+    me.append(b);
+    setState('connected', 'connected');
+    input.focus();
+  });
+
+  socket.on('disconnect', (reason) => {
+    setState('disconnected', 'disconnected');
+    showNotice({ kind: 'error', text: `Disconnected (${reason}); reconnecting…` });
+    users.replaceChildren();
+    count.textContent = '0';
+  });
+
+  socket.io.on('reconnect_attempt', () => setState('connecting', 'reconnecting…'));
+  socket.on('connect_error', () => setState('disconnected', 'cannot connect'));
+
+  socket.on('chat message', showMessage);
+
+  socket.on('notice', (n) => {
+    if (n && n.kind === 'welcome' && Number(n.maxMessageChars) > 0) {
+      maxChars = Number(n.maxMessageChars);
+      input.maxLength = maxChars;
+      updateCounter();
+    }
+    showNotice(n);
+  });
+
+  socket.on('users', (u) => {
+    const list = Array.isArray(u && u.users) ? u.users : [];
+    const total = Number(u && u.count) || list.length;
+    count.textContent = String(total);
+    users.replaceChildren(...list.map((id) => {
+      const li = el('li', 'user');
+      li.style.setProperty('--hue', hue(id));
+      li.append(el('span', 'dot'), el('span', 'name', id));
+      if (id === socket.id) {
+        li.classList.add('me');
+        li.append(el('span', 'you', 'you'));
+      }
+      return li;
+    }));
+    usersMore.hidden = total <= list.length;
+    usersMore.textContent = `and ${total - list.length} more`;
+  });
+
+  // -- sending -----------------------------------------------------------------
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text || !socket.connected)
+      return;
+    socket.emit('chat message', text);
+    input.value = '';
+    updateCounter();
+  });
+  input.addEventListener('input', updateCounter);
+
+  setState('connecting', 'connecting…');
+})();
