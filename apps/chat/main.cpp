@@ -342,8 +342,7 @@ int run(caf::actor_system& sys, const config& cfg) {
   sio::server io{sys, io_opts};
   auto main_nsp = io.of("/");
   weak_namespace nsp = main_nsp.state();
-  auto roster = sys.spawn(
-    [nsp](caf::stateful_actor<roster_state>* self) { return roster_actor(self, nsp); });
+  auto roster = sys.spawn(roster_actor, nsp);
   auto port = std::make_shared<std::atomic<std::uint16_t>>(0);
   chat_limits limits{cfg.max_message_chars, cfg.flood_rate, cfg.flood_burst};
   main_nsp.on_connection([nsp, roster, port, limits](sio::socket& s) {

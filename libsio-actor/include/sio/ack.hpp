@@ -52,7 +52,7 @@ using ack_callback = std::function<void(ack_result)>;
 struct broadcast_ack_result {
   /// Empty if every client answered in time; "operation has timed out" otherwise.
   std::string error;
-  /// Each answering client's ack arguments (arrays), in arrival order.
+  /// Each answering client's first ack argument (as Node), in arrival order.
   std::vector<json> responses;
   bool ok() const noexcept { return error.empty(); }
 };

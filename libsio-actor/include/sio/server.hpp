@@ -51,6 +51,7 @@ public:
   const std::string& name() const noexcept;
   /// Runs for every connecting socket, in order, before on_connection.
   namespace_handle& use(connect_middleware middleware);
+  /// Adds a handler for new sockets (several run in the order added, as Node's listeners).
   namespace_handle& on_connection(connection_handler handler);
 
   broadcast_operator to(const std::string& room) const { return all().to(room); }

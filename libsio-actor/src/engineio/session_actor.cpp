@@ -67,10 +67,15 @@ public:
       on_close(reason);
       return;
     }
-    // Polling: the close packet goes out with the next GET (or the one waiting).
+    // Polling: the close packet goes out with the next GET (or the one
+    // waiting). As Node (socket.close() waits for "drain"): what is already
+    // buffered goes first, in its own response; clients handle Socket.IO
+    // packets a tick later, so a close in the same payload would overtake them.
     state_ = ready_state::closing;
     closing_reason_ = reason;
-    buffer_.push_back(make_text(packet_type::close));
+    close_queued_ = buffer_.empty();
+    if (close_queued_)
+      buffer_.push_back(make_text(packet_type::close));
     delayed_send(this, cfg_.options->ping_timeout, close_timeout_atom::value);
     flush();
   }
@@ -264,13 +269,17 @@ private:
   void flush() {
     if (!pending_get_ || buffer_.empty())
       return;
-    bool sends_close = state_ == ready_state::closing;
+    bool sends_close = state_ == ready_state::closing && close_queued_;
     auto payload = encode_payload(buffer_);
     buffer_.clear();
     buffered_bytes_ = 0;
     std::exchange(pending_get_, nullptr)->send_payload(std::move(payload));
-    if (sends_close)
+    if (sends_close) {
       on_close(closing_reason_);
+    } else if (state_ == ready_state::closing) {
+      close_queued_ = true; // the buffer went out; the close packet follows with the next GET
+      buffer_.push_back(make_text(packet_type::close));
+    }
   }
 
   void on_ws_open(std::shared_ptr<ws_channel> ws) {
@@ -313,8 +322,11 @@ private:
 
   void complete_upgrade() {
     ++upgrade_gen_; // stops the check and timeout timers
+    // A client pauses polling before it sends "5" (the check timer released
+    // its last GET), so a GET still waiting here raced ahead of the WebSocket
+    // frames on another connection: answer it as if it came after the upgrade.
     if (pending_get_)
-      std::exchange(pending_get_, nullptr)->send_payload("6");
+      std::exchange(pending_get_, nullptr)->send_error(400, error_body(3));
     transport_ = transport_kind::websocket;
     active_ws_ = std::move(upgrading_ws_);
     if (!buffer_.empty()) {
@@ -349,6 +361,7 @@ private:
   ready_state state_ = ready_state::open;
   transport_kind transport_ = transport_kind::polling;
   std::string closing_reason_;
+  bool close_queued_ = false; // the close packet is in buffer_
 
   std::shared_ptr<poll_responder> pending_get_;
   std::vector<packet_ptr> buffer_;

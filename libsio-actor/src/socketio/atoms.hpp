@@ -10,6 +10,7 @@
 
 #include "socketio/packet.hpp"
 #include "sio/connect_error.hpp"
+#include "sio/event.hpp"
 #include "sio/json.hpp"
 #include "sio/socket_ref.hpp"
 
@@ -38,6 +39,7 @@ using fetch_atom = caf::atom_constant<caf::atom("sio_fetch")>;
 using ack_request_atom = caf::atom_constant<caf::atom("sio_ackreq")>;
 using ack_timeout_atom = caf::atom_constant<caf::atom("sio_ackto")>;
 using middleware_next_atom = caf::atom_constant<caf::atom("sio_mwnext")>;
+using packet_middleware_next_atom = caf::atom_constant<caf::atom("sio_pmwnxt")>;
 // -> adapter actor
 using add_atom = caf::atom_constant<caf::atom("sio_add")>;
 using remove_atom = caf::atom_constant<caf::atom("sio_remove")>;
@@ -57,3 +59,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::broadcast_target)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::remote_socket)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::set<std::string>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<sio::connect_error>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<sio::event>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<std::string>)

@@ -134,10 +134,12 @@ void broadcast_operator::emit_with_ack(const std::string& event, json args,
           if (left.count() < 1)
             left = std::chrono::milliseconds{1};
           for (auto& s : sockets)
-            self->request(s, left, ack_request_atom::value, id, packets)
+            self->request(s, left, ack_request_atom::value, id, packets, left)
               .then(
                 [st, finish_one](json& answer) {
-                  st->results.push_back(std::move(answer));
+                  // Node hands the first ack argument of each client.
+                  json first = answer.is_array() && !answer.empty() ? std::move(answer[0]) : json();
+                  st->results.push_back(std::move(first));
                   finish_one();
                 },
                 [st, finish_one](caf::error& err) {

@@ -56,9 +56,14 @@ public:
       [this, c](socket_gone_atom, const std::string& nsp, bool close) {
         sockets_.erase(nsp);
         if (close) {
-          // Node's socket.disconnect(true): every namespace of this client goes.
-          for (auto& [name, entry] : sockets_)
-            caf::anon_send(entry.socket, disconnect_atom::value, false);
+          // Node's socket.disconnect(true) (client._disconnect()): every other
+          // namespace gets its DISCONNECT packet before the connection closes.
+          for (auto& [name, entry] : sockets_) {
+            if (entry.connected)
+              c->write(to_engine_packets(packet{packet_type::disconnect, name, {}, {}}), false);
+            caf::anon_send(entry.socket, engine_closed_atom::value,
+                           std::string{"server namespace disconnect"});
+          }
           sockets_.clear();
           c->close_session("forced server close");
         }

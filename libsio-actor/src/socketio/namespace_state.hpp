@@ -19,7 +19,7 @@ namespace sio::socketio {
 
 struct namespace_handlers {
   std::vector<connect_middleware> middlewares;
-  connection_handler on_connection;
+  std::vector<connection_handler> on_connection;
   std::map<std::string, std::function<void(json, ack_handle)>> server_side;
 };
 

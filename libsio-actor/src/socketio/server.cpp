@@ -21,7 +21,9 @@ namespace_handle& namespace_handle::use(connect_middleware middleware) {
 }
 
 namespace_handle& namespace_handle::on_connection(connection_handler handler) {
-  ns_->update_handlers([&](socketio::namespace_handlers& h) { h.on_connection = std::move(handler); });
+  ns_->update_handlers([&](socketio::namespace_handlers& h) {
+    h.on_connection.push_back(std::move(handler));
+  });
   return *this;
 }
 
@@ -61,10 +63,15 @@ server::~server() {
   // Adapters (and their linked room actors) stop with the server; sockets stop
   // with their sessions (http_server::stop()).
   std::lock_guard<std::mutex> guard{state_->mutex};
+  // Handlers often capture namespace handles: dropping them breaks that cycle.
+  auto stop = [](socketio::namespace_state& ns) {
+    ns.update_handlers([](socketio::namespace_handlers& h) { h = {}; });
+    caf::anon_send_exit(ns.adapter, caf::exit_reason::user_shutdown);
+  };
   for (auto& [name, ns] : state_->namespaces)
-    caf::anon_send_exit(ns->adapter, caf::exit_reason::user_shutdown);
+    stop(*ns);
   for (auto& d : state_->dynamic)
-    caf::anon_send_exit(d.parent->adapter, caf::exit_reason::user_shutdown);
+    stop(*d.parent);
 }
 
 namespace_handle server::of(const std::string& name) {

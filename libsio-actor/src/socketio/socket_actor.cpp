@@ -1,5 +1,7 @@
 #include "socketio/socket_actor.hpp"
 
+#include <iostream>
+
 #include <caf/all.hpp>
 
 #include "engineio/atoms.hpp"
@@ -125,33 +127,70 @@ public:
       [=](fetch_atom) -> remote_socket {
         return remote_socket{cfg_.id, cfg_.handshake, rooms_, data_, ref()};
       },
-      [=](ack_request_atom, std::uint64_t id, std::vector<engineio::packet_ptr>& packets) {
+      [=](ack_request_atom, std::uint64_t id, std::vector<engineio::packet_ptr>& packets,
+          std::chrono::milliseconds timeout) {
         auto rp = make_response_promise();
         if (!connected_) {
           rp.deliver(caf::make_error(caf::sec::request_receiver_down));
           return;
         }
         acks_[id] = pending_ack{{}, rp, true};
+        // The requester stops waiting then; forget the entry too, or a client
+        // that never answers would make it grow.
+        delayed_send(this, timeout, ack_timeout_atom::value, id);
         write(std::move(packets));
       },
       [=](ack_timeout_atom, std::uint64_t id) {
         auto i = acks_.find(id);
-        if (i == acks_.end() || i->second.is_promise)
+        if (i == acks_.end())
           return;
-        auto cb = std::move(i->second.callback);
+        auto pending = std::move(i->second);
         acks_.erase(i);
-        if (cb)
-          cb(ack_result{timeout_error, json::array()});
+        if (pending.is_promise)
+          pending.promise.deliver(caf::make_error(caf::sec::request_timeout));
+        else if (pending.callback)
+          guarded("ack callback", [&] { pending.callback(ack_result{timeout_error, json::array()}); });
+      },
+      [=](packet_middleware_next_atom, std::size_t index, std::shared_ptr<sio::event>& ev,
+          std::optional<std::string>& err) {
+        if (!connected_)
+          return;
+        if (err) {
+          for (auto& h : error_handlers_)
+            guarded("error handler", [&] { h(*this, *err); });
+          return;
+        }
+        run_packet_middleware(index, std::move(*ev));
       },
     };
   }
 
   void on_exit() override {
-    if (connected_)
-      finish("server shutting down");
+    if (!connected_)
+      return;
+    // Ended from outside (server stop) or by a failure: the client and the
+    // session must not keep a socket that is gone.
+    write(to_engine_packets(packet{packet_type::disconnect, nsp(), {}, {}}));
+    send(cfg_.session, socket_gone_atom::value, nsp(), false);
+    finish("server shutting down");
   }
 
 private:
+  /// Runs application code: an exception is logged and stops there, so one
+  /// faulty handler cannot take the socket (or the process) down.
+  template <class F>
+  void guarded(const char* what, F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      std::cerr << "sio-actor: " << what << " of socket " << cfg_.id << " on " << nsp()
+                << " threw: " << e.what() << std::endl;
+    } catch (...) {
+      std::cerr << "sio-actor: " << what << " of socket " << cfg_.id << " on " << nsp()
+                << " threw a non-standard exception" << std::endl;
+    }
+  }
+
   void write(std::vector<engineio::packet_ptr> packets, bool is_volatile = false) {
     send(cfg_.session, engineio::send_atom::value, std::move(packets), is_volatile);
   }
@@ -167,9 +206,11 @@ private:
     // next() may be called later from anywhere: it becomes a message to us.
     auto me = caf::actor_cast<caf::actor>(this);
     auto called = std::make_shared<std::atomic<bool>>(false);
-    mws[index](*this, [me, index, called](std::optional<connect_error> err) {
-      if (!called->exchange(true))
-        caf::anon_send(me, middleware_next_atom::value, index + 1, std::move(err));
+    guarded("middleware", [&] {
+      mws[index](*this, [me, index, called](std::optional<connect_error> err) {
+        if (!called->exchange(true))
+          caf::anon_send(me, middleware_next_atom::value, index + 1, std::move(err));
+      });
     });
   }
 
@@ -193,15 +234,8 @@ private:
     body["sid"] = cfg_.id;
     write(to_engine_packets(packet{packet_type::connect, nsp(), {}, std::move(body)}));
     send(cfg_.session, socket_connected_atom::value, nsp());
-    if (handlers_->on_connection)
-      handlers_->on_connection(*this);
-    // Rooms joined inside the connection handler before the adapter knew us.
-    std::vector<std::string> extra;
-    for (auto& r : rooms_)
-      if (r != cfg_.id)
-        extra.push_back(r);
-    if (!extra.empty())
-      send(cfg_.ns->adapter, join_atom::value, cfg_.id, std::move(extra));
+    for (auto& h : handlers_->on_connection)
+      guarded("connection handler", [&] { h(*this); });
   }
 
   // -- packets from the client ---------------------------------------------
@@ -251,21 +285,18 @@ private:
       dispatch(ev);
       return;
     }
-    // Packet middlewares call next() synchronously in the common case; a later
-    // call still runs here because the handle only lives inside this actor.
+    // next() may be called from any thread, now or later: it becomes a message.
     auto shared_ev = std::make_shared<sio::event>(std::move(ev));
-    auto alive = alive_;
-    packet_middlewares_[index](*this, *shared_ev,
-                               [this, index, shared_ev, alive](std::optional<std::string> err) {
-                                 if (!*alive)
-                                   return;
-                                 if (err) {
-                                   for (auto& h : error_handlers_)
-                                     h(*this, *err);
-                                   return;
-                                 }
-                                 run_packet_middleware(index + 1, std::move(*shared_ev));
-                               });
+    auto me = caf::actor_cast<caf::actor>(this);
+    auto called = std::make_shared<std::atomic<bool>>(false);
+    guarded("packet middleware", [&] {
+      packet_middlewares_[index](*this, *shared_ev,
+                                 [me, index, shared_ev, called](std::optional<std::string> err) {
+                                   if (!called->exchange(true))
+                                     caf::anon_send(me, packet_middleware_next_atom::value,
+                                                    index + 1, shared_ev, std::move(err));
+                                 });
+    });
   }
 
   void dispatch(sio::event& ev) {
@@ -274,11 +305,11 @@ private:
       return;
     }
     for (auto& h : any_handlers_)
-      h(*this, ev);
+      guarded("on_any handler", [&] { h(*this, ev); });
     auto i = event_handlers_.find(ev.name);
     if (i != event_handlers_.end())
       for (auto& h : i->second)
-        h(*this, ev);
+        guarded("handler", [&] { h(*this, ev); });
   }
 
   void on_ack(packet& p) {
@@ -293,7 +324,7 @@ private:
     if (pending.is_promise)
       pending.promise.deliver(std::move(args));
     else if (pending.callback)
-      pending.callback(ack_result{{}, std::move(args)});
+      guarded("ack callback", [&] { pending.callback(ack_result{{}, std::move(args)}); });
   }
 
   // -- leaving ---------------------------------------------------------------
@@ -305,21 +336,21 @@ private:
       return;
     }
     for (auto& h : disconnecting_)
-      h(*this, reason);
+      guarded("disconnecting handler", [&] { h(*this, reason); });
     send(cfg_.ns->adapter, remove_atom::value, cfg_.id);
     --cfg_.ns->socket_count;
     connected_ = false;
-    *alive_ = false;
     auto acks = std::move(acks_);
     acks_.clear();
     for (auto& [id, pending] : acks) {
       if (pending.is_promise)
         pending.promise.deliver(caf::make_error(caf::sec::request_receiver_down));
       else if (pending.callback)
-        pending.callback(ack_result{disconnected_error, json::array()});
+        guarded("ack callback",
+                [&] { pending.callback(ack_result{disconnected_error, json::array()}); });
     }
     for (auto& h : disconnect_)
-      h(*this, reason);
+      guarded("disconnect handler", [&] { h(*this, reason); });
     rooms_.clear();
     quit();
   }
@@ -327,7 +358,6 @@ private:
   socket_config cfg_;
   std::shared_ptr<const namespace_handlers> handlers_;
   bool connected_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   json data_ = nullptr;
   std::set<std::string> rooms_;
   std::unordered_map<std::string, std::vector<event_handler>> event_handlers_;

@@ -175,6 +175,33 @@ function httpRequest({
   });
 }
 
+/// Whether `${SIO_BIN_DIR}/${binaryName} --help` mentions every option in
+/// `options` (e.g. ['--ping-interval']): lets a test use a command-line option
+/// only once the binary has it.
+function binaryHasOptions(binaryName, options, timeoutMs = 5000) {
+  const binDir = process.env.SIO_BIN_DIR;
+  if (!binDir)
+    return Promise.reject(new Error('SIO_BIN_DIR is not set'));
+  return new Promise((resolve, reject) => {
+    const proc = spawn(path.join(binDir, binaryName), ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    proc.stdout.on('data', (c) => (text += c));
+    proc.stderr.on('data', (c) => (text += c));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${binaryName} --help did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    proc.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    proc.on('exit', () => {
+      clearTimeout(timer);
+      resolve(options.every((o) => text.includes(o)));
+    });
+  });
+}
+
 const LISTENING_RE = /listening on (http:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+))/;
 
 /// Starts `${SIO_BIN_DIR}/${binaryName} --port 0 ...args` and waits for its
@@ -300,6 +327,7 @@ async function startServer(binaryName, args = [], {
 
 module.exports = {
   startServer,
+  binaryHasOptions,
   httpRequest,
   waitFor,
   waitForEvent,

@@ -1,0 +1,109 @@
+'use strict';
+// A second, independent client implementation: python-socketio (Debian's
+// python3-socketio, importable by /usr/bin/python3 only) runs
+// python_client.py against sio-test-server, and a node socket.io-client
+// sends it a room broadcast.
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const { startServer, waitFor } = require('./lib/harness');
+const { TRANSPORTS, ClientPool, ack, unique } = require('./lib/sio-helpers');
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = path.join(__dirname, 'python_client.py');
+const RUN_TIMEOUT_MS = 30000;
+
+/// Runs the script; `onLine(line)` sees each stdout line. Resolves with
+/// { code, signal, stdout, stderr }; kills the script after RUN_TIMEOUT_MS.
+function runPython(args, onLine) {
+  const proc = spawn(PYTHON, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    pending += chunk;
+    let nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      onLine(line);
+    }
+  });
+  proc.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    proc.on('error', (err) => {
+      stderr += `\nspawn error: ${err.message}`;
+    });
+    proc.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+describe('python-socketio client', () => {
+  let server;
+
+  before(async () => {
+    const probe = spawnSync(PYTHON, ['-c', 'import socketio, engineio, requests, websocket'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0)
+      throw new Error(
+        `${PYTHON} cannot import socketio/requests/websocket (${probe.error ? probe.error.message : probe.stderr.trim()}).\n`
+        + 'Install Debian\'s python3-socketio python3-requests python3-websocket (scripts/install-deps --test does).');
+    server = await startServer('sio-test-server');
+  });
+  after(async () => {
+    if (server)
+      await server.stop();
+  });
+
+  for (const transport of ['websocket', 'polling']) {
+    test(`python client over ${transport}: echo with ack, auth, server ack, room broadcast from node`, async () => {
+      const pool = new ClientPool(server.url, TRANSPORTS[0]);
+      try {
+        const node = await pool.connect('/', { label: 'node' });
+        const room = unique('py');
+        const payload = { from: 'node', transport, n: 7 };
+        let pythonSid = null;
+        let sendError = null;
+        const result = await runPython([server.url, transport, room], (line) => {
+          const m = /^READY (\S+)/.exec(line);
+          if (m && !pythonSid) {
+            pythonSid = m[1];
+            ack(node, 'in-room-all', room, 'room-msg', payload).catch((err) => {
+              sendError = err;
+            });
+          }
+        });
+        const output = `\n--- python stdout ---\n${result.stdout}\n--- python stderr ---\n${result.stderr.slice(-4000)}`;
+        assert.equal(sendError, null, `node could not send the broadcast${output}`);
+        assert.equal(result.code, 0, `python_client.py failed (code ${result.code}, signal ${result.signal})${output}`);
+        assert.ok(pythonSid, `no READY line${output}`);
+        const got = /^GOT (.*)$/m.exec(result.stdout);
+        assert.ok(got, `no GOT line${output}`);
+        assert.deepEqual(JSON.parse(got[1]), payload);
+
+        // the server saw the python socket leave
+        const reason = await waitFor(() => ack(node, 'last-disconnect-reason', pythonSid), 5000, {
+          label: 'server-side disconnect reason of the python client',
+          intervalMs: 50,
+        });
+        // python-socketio queues its DISCONNECT packet and then closes the
+        // WebSocket without waiting for the queue: either may reach us first.
+        assert.ok(['client namespace disconnect', 'transport close'].includes(reason), reason);
+      } finally {
+        await pool.closeAll();
+      }
+      server.assertAlive();
+    });
+  }
+});
