@@ -58,9 +58,7 @@ public:
 
   template <class... Ts>
   void emit(const std::string& event, Ts&&... args) {
-    json array = json::array();
-    (array.push_back(json(std::forward<Ts>(args))), ...);
-    emit_args(event, std::move(array));
+    emit_args(event, make_args(std::forward<Ts>(args)...));
   }
   virtual void emit_args(const std::string& event, json args) = 0;
   /// Emits and waits for the client's ack; `done` gets its answer or an error

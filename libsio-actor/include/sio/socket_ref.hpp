@@ -27,9 +27,7 @@ public:
 
   template <class... Ts>
   void emit(const std::string& event, Ts&&... args) const {
-    json array = json::array();
-    (array.push_back(json(std::forward<Ts>(args))), ...);
-    emit_args(event, std::move(array));
+    emit_args(event, make_args(std::forward<Ts>(args)...));
   }
   void emit_args(const std::string& event, json args) const;
   void join(const std::string& room) const;
