@@ -8,7 +8,6 @@
 #include <caf/all.hpp>
 
 #include "socketio/atoms.hpp"
-#include "socketio/room_actor.hpp"
 
 namespace sio::socketio {
 
@@ -20,14 +19,10 @@ struct socket_entry {
   std::unordered_set<std::string> rooms;
 };
 
-struct room_entry {
-  std::unordered_set<std::string> members;
-  caf::actor actor; // none for a socket's own room: it never has other members
-};
 
 struct adapter_state {
   std::unordered_map<std::string, socket_entry> sockets;
-  std::unordered_map<std::string, room_entry> rooms;
+  std::unordered_map<std::string, std::unordered_set<std::string>> rooms; // room -> socket ids
   std::string nsp;
   static inline const char* name = "sio.adapter";
 };
@@ -39,13 +34,7 @@ void join(adapter_actor* self, const std::string& sid, const std::string& room) 
   auto s = st.sockets.find(sid);
   if (s == st.sockets.end() || !s->second.rooms.insert(room).second)
     return;
-  auto& r = st.rooms[room];
-  r.members.insert(sid);
-  if (room != sid) {
-    if (!r.actor)
-      r.actor = spawn_room(self, room);
-    self->send(r.actor, add_atom::value, sid, s->second.session);
-  }
+  st.rooms[room].insert(sid);
 }
 
 void leave(adapter_actor* self, const std::string& sid, const std::string& room) {
@@ -56,14 +45,9 @@ void leave(adapter_actor* self, const std::string& sid, const std::string& room)
   auto r = st.rooms.find(room);
   if (r == st.rooms.end())
     return;
-  r->second.members.erase(sid);
-  if (r->second.actor)
-    self->send(r->second.actor, remove_atom::value, sid);
-  if (r->second.members.empty()) {
-    if (r->second.actor)
-      self->send_exit(r->second.actor, caf::exit_reason::user_shutdown);
+  r->second.erase(sid);
+  if (r->second.empty())
     st.rooms.erase(r);
-  }
 }
 
 std::unordered_set<std::string> excluded_ids(const adapter_state& st,
@@ -71,7 +55,7 @@ std::unordered_set<std::string> excluded_ids(const adapter_state& st,
   std::unordered_set<std::string> ids;
   for (auto& room : target.except)
     if (auto r = st.rooms.find(room); r != st.rooms.end())
-      ids.insert(r->second.members.begin(), r->second.members.end());
+      ids.insert(r->second.begin(), r->second.end());
   return ids;
 }
 
@@ -90,7 +74,7 @@ void for_each_target(adapter_state& st, const broadcast_target& target, F f) {
     auto r = st.rooms.find(room);
     if (r == st.rooms.end())
       continue;
-    for (auto& sid : r->second.members)
+    for (auto& sid : r->second)
       if (except.count(sid) == 0 && seen.insert(sid).second)
         f(sid, st.sockets[sid]);
   }
@@ -121,19 +105,9 @@ caf::behavior adapter(adapter_actor* self, const std::string& nsp) {
       self->state.sockets.erase(sid);
     },
     [=](broadcast_atom, const broadcast_target& target, const caf::message& msg) {
-      auto& st = self->state;
-      if (target.rooms.size() == 1) {
-        auto r = st.rooms.find(*target.rooms.begin());
-        if (r == st.rooms.end())
-          return;
-        if (r->second.actor) {
-          auto except = excluded_ids(st, target);
-          std::set<std::string> ordered{except.begin(), except.end()};
-          self->send(r->second.actor, room_broadcast_atom::value, std::move(ordered), msg);
-          return;
-        }
-      }
-      for_each_target(st, target, [&](const std::string&, socket_entry& e) {
+      // The adapter fans out every broadcast itself: one path from any sender
+      // to each session keeps broadcasts in the order they were sent.
+      for_each_target(self->state, target, [&](const std::string&, socket_entry& e) {
         e.session->enqueue(nullptr, caf::make_message_id(), msg, self->context());
       });
     },

@@ -1,6 +1,7 @@
 // The adapter of one namespace: which socket is in which room, and delivery
-// of broadcasts. Fan-out to a single named room is delegated to that room's
-// actor, so big rooms are served in parallel with the rest.
+// of broadcasts. It fans out every broadcast itself (one encoded message
+// shared by all recipients): a single path from a sender to each session is
+// what keeps broadcasts in order (see docs/architecture.md).
 #pragma once
 
 #include <string>

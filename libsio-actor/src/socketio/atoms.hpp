@@ -48,8 +48,6 @@ using select_atom = caf::atom_constant<caf::atom("sio_select")>;
 using sockets_join_atom = caf::atom_constant<caf::atom("sio_sjoin")>;
 using sockets_leave_atom = caf::atom_constant<caf::atom("sio_sleave")>;
 using disconnect_sockets_atom = caf::atom_constant<caf::atom("sio_sdisc")>;
-// adapter -> room actor
-using room_broadcast_atom = caf::atom_constant<caf::atom("sio_rbcast")>;
 
 } // namespace sio::socketio
 

@@ -227,12 +227,14 @@ private:
   void accept() {
     connected_ = true;
     ++cfg_.ns->socket_count;
-    auto me = caf::actor_cast<caf::actor>(this);
-    send(cfg_.ns->adapter, add_atom::value, cfg_.id, me, cfg_.session);
-    rooms_.insert(cfg_.id);
+    // CONNECT is queued at the session before the adapter knows us, so no
+    // broadcast can reach the client ahead of it.
     json body = json::object();
     body["sid"] = cfg_.id;
     write(to_engine_packets(packet{packet_type::connect, nsp(), {}, std::move(body)}));
+    auto me = caf::actor_cast<caf::actor>(this);
+    send(cfg_.ns->adapter, add_atom::value, cfg_.id, me, cfg_.session);
+    rooms_.insert(cfg_.id);
     send(cfg_.session, socket_connected_atom::value, nsp());
     for (auto& h : handlers_->on_connection)
       guarded("connection handler", [&] { h(*this); });
