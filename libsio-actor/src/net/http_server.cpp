@@ -1,10 +1,12 @@
 #include "sio/http_server.hpp"
 
 #include <algorithm>
+#include <iostream>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -21,19 +23,30 @@ namespace sio {
 using namespace sio::net;
 
 struct http_server::impl {
-  impl(caf::actor_system& s, listen_options o) : sys(s), opts(std::move(o)), acceptor(ioc) {}
+  impl(caf::actor_system& s, listen_options o)
+    : sys(s), opts(std::move(o)), acceptor(ioc), accept_retry(ioc) {}
 
   void do_accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open())
         return;
-      if (!ec) {
-        http_connection_limits limits;
-        limits.max_header_bytes = opts.max_header_bytes;
-        limits.max_body_bytes = max_body;
-        limits.idle_timeout = opts.idle_timeout;
-        std::make_shared<http_connection>(std::move(s), routes, limits)->start();
+      if (ec) {
+        // Out of file descriptors (or similar): retrying at once would spin a
+        // core while nothing can change; existing clients go on meanwhile.
+        std::cerr << "sio-actor: accept failed (" << ec.message() << "), retrying in 100 ms"
+                  << std::endl;
+        accept_retry.expires_after(std::chrono::milliseconds{100});
+        accept_retry.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec)
+            do_accept();
+        });
+        return;
       }
+      http_connection_limits limits;
+      limits.max_header_bytes = opts.max_header_bytes;
+      limits.max_body_bytes = max_body;
+      limits.idle_timeout = opts.idle_timeout;
+      std::make_shared<http_connection>(std::move(s), routes, limits)->start();
       do_accept();
     });
   }
@@ -60,6 +73,7 @@ struct http_server::impl {
   listen_options opts;
   asio::io_context ioc;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_retry;
   std::vector<std::thread> threads;
   std::shared_ptr<const std::vector<mounted_route>> routes =
     std::make_shared<std::vector<mounted_route>>();
@@ -131,6 +145,7 @@ void http_server::stop() {
   asio::post(i.ioc, [&i] {
     beast::error_code ec;
     i.acceptor.close(ec);
+    i.accept_retry.cancel();
   });
   // Sessions end with the server: an actor left running would keep the actor
   // system from shutting down. Their transports close on the I/O threads, so
