@@ -51,6 +51,8 @@ struct config : caf::actor_system_config {
   double flood_burst = 40;
   std::size_t max_http_buffer_size = 100000;
   unsigned io_threads = 1;
+  std::string cluster_listen;
+  std::vector<std::string> join; // from repeated --join options
   config() {
     opt_group{custom_options_, "global"}
       .add(port, "port,p", "listen port (0: any free port)")
@@ -62,7 +64,10 @@ struct config : caf::actor_system_config {
       .add(flood_burst, "flood-burst", "chat messages one client may send at once")
       .add(max_http_buffer_size, "max-http-buffer-size",
            "largest packet a client may send, in bytes (larger: disconnected)")
-      .add(io_threads, "io-threads", "Asio I/O threads");
+      .add(io_threads, "io-threads", "Asio I/O threads")
+      .add(cluster_listen, "cluster-listen",
+           "host:port of this node's cluster endpoint (e.g. 127.0.0.1:4001; port 0 picks one)");
+    // --join host:port (repeatable) is taken from the command line in main().
   }
 };
 
@@ -339,7 +344,25 @@ int run(caf::actor_system& sys, const config& cfg) {
 
   sio::server_options io_opts;
   io_opts.engine.max_http_buffer_size = cfg.max_http_buffer_size;
-  sio::server io{sys, io_opts};
+  if (!cfg.cluster_listen.empty() || !cfg.join.empty()) {
+    io_opts.cluster.enabled = true;
+    io_opts.cluster.join = cfg.join;
+    if (!cfg.cluster_listen.empty()
+        && !sio::split_host_port(cfg.cluster_listen, io_opts.cluster.listen_host,
+                                 io_opts.cluster.listen_port)) {
+      std::cerr << "sio-chat: --cluster-listen wants host:port, got '" << cfg.cluster_listen
+                << "'" << std::endl;
+      return 1;
+    }
+  }
+  std::unique_ptr<sio::server> io_ptr;
+  try {
+    io_ptr = std::make_unique<sio::server>(sys, io_opts);
+  } catch (const std::exception& ex) {
+    std::cerr << "sio-chat: " << ex.what() << std::endl;
+    return 1;
+  }
+  auto& io = *io_ptr;
   auto main_nsp = io.of("/");
   weak_namespace nsp = main_nsp.state();
   auto roster = sys.spawn(roster_actor, nsp);
@@ -361,6 +384,9 @@ int run(caf::actor_system& sys, const config& cfg) {
   }
   port->store(bound);
   std::cout << "sio-chat listening on http://" << cfg.host << ":" << bound << std::endl;
+  if (io.cluster_port() != 0)
+    std::cout << "sio-chat cluster endpoint " << io_opts.cluster.listen_host << ":"
+              << io.cluster_port() << std::endl;
   std::cout << "open http://" << (cfg.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.host)
             << ":" << bound << "/ in a browser (Ctrl-C stops)" << std::endl;
   sio::wait_for_shutdown_signal();
@@ -374,8 +400,10 @@ int run(caf::actor_system& sys, const config& cfg) {
 int main(int argc, char** argv) {
   sio::block_shutdown_signals(); // before any thread exists: SIGTERM goes to wait_for_shutdown_signal()
   config cfg;
-  cfg.load<caf::io::middleman>();
-  if (auto err = cfg.parse(sio::normalize_cli_args(argc, argv))) {
+  sio::configure_cluster(cfg);
+  auto args = sio::normalize_cli_args(argc, argv);
+  cfg.join = sio::take_repeated_option(args, "join");
+  if (auto err = cfg.parse(std::move(args))) {
     std::cerr << "sio-chat: " << cfg.render(err) << std::endl;
     return 1;
   }

@@ -12,6 +12,7 @@
 #include <caf/fwd.hpp>
 
 #include "sio/broadcast_operator.hpp"
+#include "sio/cluster_options.hpp"
 #include "sio/connect_error.hpp"
 #include "sio/engine_options.hpp"
 #include "sio/socket.hpp"
@@ -32,6 +33,8 @@ struct server_options {
   /// Attachments one packet may carry, and JSON nesting depth accepted.
   std::size_t max_attachments = 10;
   int max_json_depth = 100;
+  /// Several processes as one server (off by default; see docs/cluster.md).
+  cluster_options cluster;
 };
 
 /// Namespace middleware: call next() to accept, next(connect_error{...}) to refuse.
@@ -115,6 +118,11 @@ public:
   broadcast_operator to(const std::string& room) const { return main_.to(room); }
 
   const server_options& options() const noexcept;
+  /// The bound cluster port (0 when clustering is off).
+  std::uint16_t cluster_port() const noexcept;
+  /// The other members' addresses, as this node sees them now (bounded by
+  /// cluster.request_timeout; empty on a single node).
+  std::vector<std::string> cluster_members() const;
   caf::actor_system& system() noexcept;
   const std::shared_ptr<socketio::server_state>& state() const noexcept { return state_; }
 

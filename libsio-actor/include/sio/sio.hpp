@@ -3,6 +3,7 @@
 #pragma once
 
 #include "sio/cli.hpp"
+#include "sio/cluster_options.hpp"
 #include "sio/engine.hpp"
 #include "sio/engine_options.hpp"
 #include "sio/handshake.hpp"

@@ -44,6 +44,12 @@ packet packet::binary(std::string bytes) {
   return packet{std::move(bytes), true};
 }
 
+packet packet::from_wire(std::string wire, bool is_binary) {
+  if (!is_binary && wire.empty())
+    return text(packet_type::noop);
+  return packet{std::move(wire), is_binary};
+}
+
 packet_type packet::type() const noexcept {
   // Only message packets can carry binary data; a text packet always has
   // its type character, so wire_ is never empty here.

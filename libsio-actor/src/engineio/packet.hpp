@@ -27,6 +27,9 @@ class packet {
 public:
   static packet text(packet_type type, std::string_view data = {});
   static packet binary(std::string bytes);
+  /// Rebuilds a packet from its wire() form, e.g. after it crossed the cluster.
+  /// An empty text wire becomes a noop.
+  static packet from_wire(std::string wire, bool is_binary);
 
   packet_type type() const noexcept;
   bool is_binary() const noexcept { return binary_; }

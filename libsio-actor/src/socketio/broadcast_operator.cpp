@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "cluster/messages.hpp"
 #include "engineio/atoms.hpp"
 #include "socketio/atoms.hpp"
 #include "socketio/namespace_state.hpp"
@@ -100,8 +101,18 @@ broadcast_operator broadcast_operator::timeout(std::chrono::milliseconds t) cons
 
 void broadcast_operator::emit_args(const std::string& event, json args) const {
   // Encoded once here; every recipient's session gets the same message.
-  auto msg = caf::make_message(engineio::send_atom::value, make_event(ns_->name, event, args),
-                               volatile_flag_);
+  auto packets = make_event(ns_->name, event, args);
+  if (ns_->cluster && !local_) {
+    cluster::remote_broadcast rb;
+    rb.nsp = ns_->name;
+    rb.rooms.assign(rooms_.begin(), rooms_.end());
+    rb.except.assign(except_.begin(), except_.end());
+    rb.is_volatile = volatile_flag_;
+    for (auto& p : packets)
+      rb.packets.push_back({p->is_binary(), p->wire()});
+    caf::anon_send(ns_->cluster, cluster::publish_broadcast_atom::value, std::move(rb));
+  }
+  auto msg = caf::make_message(engineio::send_atom::value, std::move(packets), volatile_flag_);
   caf::anon_send(ns_->adapter, broadcast_atom::value, target_of(*this), std::move(msg));
 }
 

@@ -29,9 +29,17 @@ server_state::server_state(caf::actor_system& s, server_options o)
 std::shared_ptr<namespace_state> server_state::get_or_create(const std::string& name) {
   std::lock_guard<std::mutex> guard{mutex};
   auto& ns = namespaces[name];
-  if (!ns)
+  if (!ns) {
     ns = std::make_shared<namespace_state>(sys, name, options);
+    ns->cluster = cluster;
+  }
   return ns;
+}
+
+std::shared_ptr<namespace_state> server_state::find(const std::string& name) {
+  std::lock_guard<std::mutex> guard{mutex};
+  auto i = namespaces.find(name);
+  return i == namespaces.end() ? nullptr : i->second;
 }
 
 std::shared_ptr<namespace_state> server_state::find_for_connect(const std::string& name,
@@ -44,6 +52,7 @@ std::shared_ptr<namespace_state> server_state::find_for_connect(const std::strin
       continue;
     // Node's ParentNamespace: the child inherits the parent's handlers.
     auto child = std::make_shared<namespace_state>(sys, name, options);
+    child->cluster = cluster;
     auto parent_handlers = d.parent->handlers();
     child->update_handlers([&](namespace_handlers& h) { h = *parent_handlers; });
     namespaces[name] = child;

@@ -41,6 +41,8 @@ struct namespace_state {
   const std::string name;
   const std::shared_ptr<const server_options> options;
   caf::actor adapter;
+  /// This node's cluster actor; invalid on a single node.
+  caf::actor cluster;
   /// Ack ids are unique per namespace, so a broadcast ack and a socket's own
   /// ack never collide on one client.
   std::atomic<std::uint64_t> next_ack_id{0};
@@ -63,9 +65,13 @@ struct server_state {
   /// dynamic namespace, or null ("Invalid namespace").
   std::shared_ptr<namespace_state> find_for_connect(const std::string& name, const json& auth);
   std::shared_ptr<namespace_state> get_or_create(const std::string& name);
+  /// The namespace `name` if it exists on this node (for broadcasts from other nodes).
+  std::shared_ptr<namespace_state> find(const std::string& name);
 
   caf::actor_system& sys;
   const std::shared_ptr<const server_options> options;
+  caf::actor cluster;
+  std::uint16_t cluster_port = 0;
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<namespace_state>> namespaces;
   std::vector<dynamic_namespace> dynamic;

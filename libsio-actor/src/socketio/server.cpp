@@ -1,7 +1,15 @@
 #include "sio/server.hpp"
 
+#include <stdexcept>
+
 #include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+
+#include "cluster/cluster_actor.hpp"
+#include "engineio/atoms.hpp"
+#include "socketio/atoms.hpp"
 
 #include "socketio/namespace_state.hpp"
 
@@ -54,9 +62,57 @@ std::size_t namespace_handle::local_socket_count() const {
 
 // -- server -------------------------------------------------------------------
 
+namespace {
+
+/// Hands a broadcast from another node to this node's adapter of that namespace.
+void deliver_remote(const std::weak_ptr<socketio::server_state>& weak,
+                    const cluster::remote_broadcast& rb) {
+  auto state = weak.lock();
+  if (!state)
+    return;
+  auto ns = state->find(rb.nsp);
+  if (!ns)
+    return; // nobody can be connected to a namespace this node never created
+  std::vector<engineio::packet_ptr> packets;
+  for (auto& p : rb.packets)
+    packets.push_back(
+      std::make_shared<const engineio::packet>(engineio::packet::from_wire(p.wire, p.binary)));
+  socketio::broadcast_target target{{rb.rooms.begin(), rb.rooms.end()},
+                                    {rb.except.begin(), rb.except.end()},
+                                    rb.is_volatile};
+  caf::anon_send(ns->adapter, socketio::broadcast_atom::value, std::move(target),
+                 caf::make_message(engineio::send_atom::value, std::move(packets), rb.is_volatile));
+}
+
+void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::server_state> self) {
+  const auto& opts = state.options->cluster;
+  cluster::cluster_config cfg;
+  cfg.options = opts;
+  std::weak_ptr<socketio::server_state> weak = self;
+  cfg.deliver = [weak](const cluster::remote_broadcast& rb) { deliver_remote(weak, rb); };
+  state.cluster = cluster::spawn_cluster_actor(state.sys, std::move(cfg));
+  auto port = state.sys.middleman().publish(state.cluster, opts.listen_port,
+                                            opts.listen_host.c_str(), true);
+  if (!port) {
+    caf::anon_send_exit(state.cluster, caf::exit_reason::user_shutdown);
+    throw std::runtime_error("sio-actor: cannot publish the cluster actor on " + opts.listen_host
+                             + ":" + std::to_string(opts.listen_port) + ": "
+                             + state.sys.render(port.error()));
+  }
+  state.cluster_port = *port;
+  auto address = opts.advertise.empty() ? opts.listen_host + ":" + std::to_string(*port)
+                                        : opts.advertise;
+  caf::anon_send(state.cluster, cluster::start_atom::value, address);
+}
+
+} // namespace
+
 server::server(caf::actor_system& sys, server_options opts)
   : state_(std::make_shared<socketio::server_state>(sys, std::move(opts))),
-    main_(state_->get_or_create("/")) {
+    main_(nullptr) {
+  if (state_->options->cluster.enabled)
+    start_cluster(*state_, state_);
+  main_ = namespace_handle{state_->get_or_create("/")};
 }
 
 server::~server() {
@@ -72,6 +128,27 @@ server::~server() {
     stop(*ns);
   for (auto& d : state_->dynamic)
     stop(*d.parent);
+  if (state_->cluster) {
+    // A published actor left running keeps ~actor_system waiting forever.
+    state_->sys.middleman().unpublish(state_->cluster, state_->cluster_port);
+    caf::anon_send_exit(state_->cluster, caf::exit_reason::user_shutdown);
+  }
+}
+
+std::uint16_t server::cluster_port() const noexcept {
+  return state_->cluster_port;
+}
+
+std::vector<std::string> server::cluster_members() const {
+  if (!state_->cluster)
+    return {};
+  caf::scoped_actor self{state_->sys};
+  std::vector<std::string> result;
+  self->request(state_->cluster, state_->options->cluster.request_timeout,
+                cluster::members_atom::value)
+    .receive([&](std::vector<std::string>& members) { result = std::move(members); },
+             [&](caf::error&) {});
+  return result;
 }
 
 namespace_handle server::of(const std::string& name) {

@@ -1,0 +1,152 @@
+#include "cluster/cluster_actor.hpp"
+
+#include "sio/cli.hpp"
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
+
+namespace sio::cluster {
+
+namespace {
+
+struct cluster_state {
+  cluster_config cfg;
+  std::map<std::string, caf::actor> members;   // address -> cluster actor
+  std::map<std::string, int> attempts;         // address -> failed contacts so far
+  std::set<std::string> connecting;            // contacts in flight
+  static inline const char* name = "sio.cluster";
+};
+
+using cluster_actor = caf::stateful_actor<cluster_state>;
+
+void log(cluster_actor* self, const std::string& text) {
+  std::cerr << "sio-actor cluster [" << self->state.cfg.self_address << "]: " << text << std::endl;
+}
+
+std::vector<member_info> member_list(cluster_actor* self) {
+  std::vector<member_info> list;
+  list.push_back({self->state.cfg.self_address, caf::actor_cast<caf::actor>(self)});
+  for (auto& [address, node] : self->state.members)
+    list.push_back({address, node});
+  return list;
+}
+
+void add_member(cluster_actor* self, const std::string& address, const caf::actor& node) {
+  auto& st = self->state;
+  if (address == st.cfg.self_address || !node)
+    return;
+  st.attempts.erase(address);
+  auto [it, added] = st.members.emplace(address, node);
+  if (!added) {
+    if (it->second == node)
+      return;
+    it->second = node; // a restarted member: same address, new actor
+  }
+  self->monitor(node);
+  log(self, "member " + address + " joined (" + std::to_string(st.members.size() + 1) + " nodes)");
+}
+
+void retry_later(cluster_actor* self, const std::string& address, const std::string& why) {
+  auto& st = self->state;
+  auto attempt = ++st.attempts[address];
+  auto delay = std::min(st.cfg.options.max_retry_delay,
+                        std::chrono::milliseconds{250} * (1 << std::min(attempt, 10)));
+  log(self, "cannot reach " + address + " (" + why + "), attempt " + std::to_string(attempt)
+              + ", retrying in " + std::to_string(delay.count()) + " ms");
+  self->delayed_send(self, delay, join_member_atom::value, address);
+}
+
+/// Connects to a member by address, introduces us, and contacts every member it knows.
+void contact(cluster_actor* self, const std::string& address) {
+  auto& st = self->state;
+  if (address == st.cfg.self_address || st.members.count(address) || st.connecting.count(address))
+    return;
+  std::string host;
+  std::uint16_t port = 0;
+  if (!split_host_port(address, host, port) || port == 0) {
+    log(self, "ignoring malformed member address '" + address + "' (want host:port)");
+    return;
+  }
+  st.connecting.insert(address);
+  auto timeout = st.cfg.options.request_timeout;
+  self->request(self->system().middleman().actor_handle(), timeout, caf::connect_atom::value, host,
+                port)
+    .then(
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        auto node = caf::actor_cast<caf::actor>(ptr);
+        if (!node) {
+          self->state.connecting.erase(address);
+          retry_later(self, address, "no actor published there");
+          return;
+        }
+        self->request(node, timeout, hello_atom::value, self->state.cfg.self_address,
+                      caf::actor_cast<caf::actor>(self))
+          .then(
+            [=](std::vector<member_info>& list) {
+              self->state.connecting.erase(address);
+              add_member(self, address, node);
+              for (auto& m : list)
+                if (m.address != address)
+                  contact(self, m.address); // full mesh: a direct connection to each
+            },
+            [=](caf::error& err) {
+              self->state.connecting.erase(address);
+              retry_later(self, address, self->system().render(err));
+            });
+      },
+      [=](caf::error& err) {
+        self->state.connecting.erase(address);
+        retry_later(self, address, self->system().render(err));
+      });
+}
+
+caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->set_default_handler(caf::drop);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& members = self->state.members;
+    for (auto i = members.begin(); i != members.end(); ++i) {
+      if (i->second.address() == dm.source) {
+        log(self, "member " + i->first + " left (" + self->system().render(dm.reason) + ")");
+        members.erase(i);
+        return;
+      }
+    }
+  });
+  return {
+    [=](start_atom, const std::string& self_address) {
+      self->state.cfg.self_address = self_address;
+      for (auto& address : self->state.cfg.options.join)
+        contact(self, address);
+    },
+    [=](join_member_atom, const std::string& address) { contact(self, address); },
+    [=](hello_atom, const std::string& address, const caf::actor& node) {
+      add_member(self, address, node);
+      return member_list(self);
+    },
+    [=](members_atom) {
+      std::vector<std::string> addresses;
+      for (auto& kv : self->state.members)
+        addresses.push_back(kv.first);
+      return addresses;
+    },
+    [=](publish_broadcast_atom, const remote_broadcast& rb) {
+      for (auto& kv : self->state.members)
+        self->send(kv.second, remote_broadcast_atom::value, rb);
+    },
+    [=](remote_broadcast_atom, const remote_broadcast& rb) { self->state.cfg.deliver(rb); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_cluster_actor(caf::actor_system& sys, cluster_config cfg) {
+  return sys.spawn(cluster, std::move(cfg));
+}
+
+} // namespace sio::cluster

@@ -1,0 +1,29 @@
+// One per node: membership (join any member, learn all, connect to each: a
+// full mesh; peers monitored, removed when they leave or die) and the relay of
+// broadcasts between nodes.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "cluster/messages.hpp"
+#include "sio/cluster_options.hpp"
+
+namespace sio::cluster {
+
+/// (start_atom, self address): the node is published; contact the members to join.
+using start_atom = caf::atom_constant<caf::atom("sio_cstart")>;
+
+struct cluster_config {
+  cluster_options options;
+  std::string self_address; // as other nodes reach us; set by start_atom
+  /// Delivers a broadcast from another node to this node's sockets.
+  std::function<void(const remote_broadcast&)> deliver;
+};
+
+caf::actor spawn_cluster_actor(caf::actor_system& sys, cluster_config cfg);
+
+} // namespace sio::cluster

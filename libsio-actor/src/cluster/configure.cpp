@@ -1,0 +1,23 @@
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+
+#include "cluster/messages.hpp"
+#include "sio/cluster_options.hpp"
+
+namespace sio {
+
+void configure_cluster(caf::actor_system_config& cfg, std::chrono::milliseconds heartbeat) {
+  cfg.load<caf::io::middleman>();
+  // Without heartbeats CAF 0.17 never notices a peer that died silently.
+  cfg.set("middleman.heartbeat-interval", caf::timespan{heartbeat});
+  cfg.set("middleman.connection-timeout", caf::timespan{heartbeat * 6});
+  // An unregistered type is no compile error: it arrives as an empty message.
+  cfg.add_message_type<cluster::member_info>("sio_member_info");
+  cfg.add_message_type<std::vector<cluster::member_info>>("sio_member_info_list");
+  cfg.add_message_type<cluster::wire_packet>("sio_wire_packet");
+  cfg.add_message_type<std::vector<cluster::wire_packet>>("sio_wire_packet_list");
+  cfg.add_message_type<cluster::remote_broadcast>("sio_remote_broadcast");
+  cfg.add_message_type<std::vector<std::string>>("sio_string_list");
+}
+
+} // namespace sio
