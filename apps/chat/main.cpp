@@ -290,6 +290,17 @@ void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
 
   // The benchmark contract.
   s.on("echo", [](sio::socket&, sio::event& e) { e.ack(e.args); });
+  // Clients connected across the whole cluster (this node alone when single).
+  s.on("online", [nsp](sio::socket& s, sio::event& e) {
+    auto all = everyone(nsp, s.self());
+    if (!all) {
+      e.ack(sio::json::array({0}));
+      return;
+    }
+    all->fetch_sockets([ack = e.ack](std::vector<sio::remote_socket> sockets) {
+      ack(sio::json::array({sockets.size()}));
+    });
+  });
   s.on("join", [](sio::socket& s, sio::event& e) {
     bool ok = !e.args.empty() && e.args[0].is_string() && !e.args[0].get_ref<const std::string&>().empty();
     if (ok)

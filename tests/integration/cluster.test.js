@@ -12,9 +12,9 @@ const { startServer, waitFor, withTimeout, delay } = require('./lib/harness');
 const WAIT = 10000;
 const clients = new Set();
 
-async function startNode(join = []) {
+async function startNode(join = [], binary = 'sio-chat') {
   const args = ['--cluster-listen', '127.0.0.1:0', ...join.flatMap((a) => ['--join', a])];
-  const node = await startServer('sio-chat', args);
+  const node = await startServer(binary, args);
   await waitFor(() => /cluster endpoint (\S+)/.test(node.stdout()), WAIT, 'cluster endpoint line');
   node.clusterAddress = /cluster endpoint (\S+)/.exec(node.stdout())[1];
   return node;
@@ -80,6 +80,8 @@ describe('cluster of three sio-chat nodes', () => {
       assert.equal(received(s, 'from a'), 1);
       assert.equal(received(s, 'from c'), 1);
     }
+    // "online" counts the clients of every node (fetch_sockets across the cluster).
+    assert.equal(await all[2].timeout(WAIT).emitWithAck('online'), 6);
   });
 
   it('lets rooms span nodes', async () => {
@@ -119,5 +121,76 @@ describe('cluster of three sio-chat nodes', () => {
     const onC = await connect(c);
     onA.emit('chat message', 'welcome back');
     await waitFor(() => received(onC, 'welcome back') === 1, WAIT, 'the restarted node gets broadcasts');
+  });
+});
+
+describe('fetch_sockets and bulk operations across nodes (sio-test-server)', () => {
+  let a, b, c;
+  const sockets = new Set();
+  before(async () => {
+    a = await startNode([], 'sio-test-server');
+    [b, c] = await Promise.all([startNode([a.clusterAddress], 'sio-test-server'),
+                                startNode([a.clusterAddress], 'sio-test-server')]);
+    await Promise.all([a, b, c].map((n) => waitForMembers(n, 3)));
+  });
+  after(async () => {
+    for (const s of sockets)
+      s.close();
+    for (const n of [a, b, c])
+      if (n && n.alive())
+        await n.stop();
+  });
+
+  function connectTo(node, name) {
+    return withTimeout(new Promise((resolve, reject) => {
+      const s = io(node.url, { transports: ['websocket'], reconnection: false, auth: { name } });
+      s.events = [];
+      s.onAny((event, ...args) => s.events.push([event, ...args]));
+      s.on('connect', () => resolve(s));
+      s.on('connect_error', reject);
+      sockets.add(s);
+    }), WAIT, `connect to ${node.url}`);
+  }
+
+  it("sees every node's sockets, with their data, and emits to one on another node", async () => {
+    const [onA, onB, onC] = [await connectTo(a, 'alice'), await connectTo(b, 'bob'),
+                             await connectTo(c, 'carol')];
+    const list = await onA.timeout(WAIT).emitWithAck('fetch', null);
+    const byId = Object.fromEntries(list.map((s) => [s.id, s]));
+    for (const [s, name] of [[onA, 'alice'], [onB, 'bob'], [onC, 'carol']]) {
+      assert.ok(byId[s.id], `${name}'s socket is in the list`);
+      assert.equal(byId[s.id].data.name, name);
+      assert.ok(byId[s.id].rooms.includes(s.id));
+    }
+    assert.equal(await onA.timeout(WAIT).emitWithAck('emit-to', onC.id, 'direct', { hi: 'carol' }),
+                 true);
+    await waitFor(() => onC.events.some(([ev, p]) => ev === 'direct' && p.hi === 'carol'), WAIT,
+                  'carol got the emit made on node a');
+  });
+
+  it('makes sockets on every node join a room, then reaches them there', async () => {
+    const [x, y] = [await connectTo(b, 'x'), await connectTo(c, 'y')];
+    const sender = await connectTo(a, 'sender');
+    await sender.timeout(WAIT).emitWithAck('sockets-join', x.id, 'bulk-room');
+    await sender.timeout(WAIT).emitWithAck('sockets-join', y.id, 'bulk-room');
+    await waitFor(async () => {
+      const list = await sender.timeout(WAIT).emitWithAck('fetch', 'bulk-room');
+      return list.length === 2;
+    }, WAIT, { label: 'both joined', intervalMs: 100 });
+    await sender.timeout(WAIT).emitWithAck('in-room-all', 'bulk-room', 'room-news', 'hello room');
+    await waitFor(() => [x, y].every((s) => s.events.some(([ev]) => ev === 'room-news')), WAIT,
+                  'both room members got it');
+    assert.ok(!sender.events.some(([ev]) => ev === 'room-news'));
+  });
+
+  it('answers fetch_sockets at once when a node dies, not at the timeout', async () => {
+    const onA = await connectTo(a, 'watcher');
+    c.proc.kill('SIGKILL');
+    const t0 = Date.now();
+    const list = await onA.timeout(WAIT).emitWithAck('fetch', null);
+    const took = Date.now() - t0;
+    // The request timeout is 5 s; a dead member must not hold the answer that long.
+    assert.ok(took < 4500, `fetch took ${took} ms`);
+    assert.ok(list.some((s) => s.id === onA.id));
   });
 });

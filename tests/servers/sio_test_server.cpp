@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -41,13 +42,16 @@ struct config : caf::actor_system_config {
   std::int64_t ping_interval = 25000;
   std::int64_t ping_timeout = 20000;
   std::int64_t connect_timeout = 45000;
+  std::string cluster_listen;     // host:port; empty: a single node
+  std::vector<std::string> join;  // from repeated --join (taken out in main)
   config() {
     opt_group{custom_options_, "global"}
       .add(port, "port,p", "listen port (0: any free port)")
       .add(host, "host", "bind address")
       .add(ping_interval, "ping-interval", "Engine.IO ping interval in ms")
       .add(ping_timeout, "ping-timeout", "Engine.IO ping timeout in ms")
-      .add(connect_timeout, "connect-timeout", "ms a client has to join a namespace");
+      .add(connect_timeout, "connect-timeout", "ms a client has to join a namespace")
+      .add(cluster_listen, "cluster-listen", "host:port of this node's cluster endpoint");
   }
 };
 
@@ -253,6 +257,23 @@ void on_main_connection(sio::server& io, std::shared_ptr<disconnect_log> log, si
       reply(json::array({list}));
     });
   });
+  // [socket id, event, payload]: emits through the handle fetch_sockets gives,
+  // whatever node that socket lives on.
+  s.on("emit-to", [&io](sio::socket&, sio::event& e) {
+    auto reply = e.ack;
+    auto id = string_arg(e, 0);
+    auto event = string_arg(e, 1);
+    auto payload = arg(e, 2);
+    io.of("/").fetch_sockets([reply, id, event, payload](std::vector<sio::remote_socket> sockets) {
+      for (auto& rs : sockets)
+        if (rs.id == id) {
+          rs.ref.emit(event, payload);
+          reply(json::array({true}));
+          return;
+        }
+      reply(json::array({false}));
+    });
+  });
   // [room or null, newRoom(s)]
   s.on("sockets-join", [&io](sio::socket&, sio::event& e) {
     select(io.of("/"), arg(e, 0)).sockets_join(rooms_arg(arg(e, 1)));
@@ -321,6 +342,13 @@ void run(caf::actor_system& sys, const config& cfg) {
   opts.engine.ping_interval = milliseconds{cfg.ping_interval};
   opts.engine.ping_timeout = milliseconds{cfg.ping_timeout};
   opts.connect_timeout = milliseconds{cfg.connect_timeout};
+  if (!cfg.cluster_listen.empty()) {
+    opts.cluster.enabled = true;
+    opts.cluster.join = cfg.join;
+    if (!sio::split_host_port(cfg.cluster_listen, opts.cluster.listen_host,
+                              opts.cluster.listen_port))
+      throw std::runtime_error("--cluster-listen wants host:port");
+  }
   sio::server io{sys, opts};
   auto log = std::make_shared<disconnect_log>();
 
@@ -362,6 +390,9 @@ void run(caf::actor_system& sys, const config& cfg) {
   http.serve(io);
   auto port = http.start();
   std::cout << "sio-test-server listening on http://" << cfg.host << ":" << port << std::endl;
+  if (io.cluster_port() != 0)
+    std::cout << "sio-test-server cluster endpoint " << opts.cluster.listen_host << ":"
+              << io.cluster_port() << std::endl;
   sio::wait_for_shutdown_signal();
   http.stop();
   caf::anon_send_exit(handler, caf::exit_reason::user_shutdown);
@@ -370,9 +401,12 @@ void run(caf::actor_system& sys, const config& cfg) {
 } // namespace
 
 int main(int argc, char** argv) {
+  sio::block_shutdown_signals();
   config cfg;
-  cfg.load<caf::io::middleman>();
-  if (auto err = cfg.parse(sio::normalize_cli_args(argc, argv))) {
+  sio::configure_cluster(cfg);
+  auto args = sio::normalize_cli_args(argc, argv);
+  cfg.join = sio::take_repeated_option(args, "join");
+  if (auto err = cfg.parse(std::move(args))) {
     std::cerr << "sio-test-server: " << cfg.render(err) << std::endl;
     return 1;
   }

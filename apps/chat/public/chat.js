@@ -12,6 +12,7 @@
   const status = $('status');
   const me = $('me');
   const users = $('users');
+  const clusterCount = $('cluster-count');
   const count = $('count');
   const usersMore = $('users-more');
 
@@ -144,6 +145,11 @@
     }));
     usersMore.hidden = total <= list.length;
     usersMore.textContent = `and ${total - list.length} more`;
+    // The list is this server's; "online" counts every node of a cluster.
+    socket.timeout(5000).emitWithAck('online').then(([n]) => {
+      clusterCount.hidden = !(n > total);
+      clusterCount.textContent = `${n} in the cluster`;
+    }).catch(() => {});
   });
 
   // -- sending -----------------------------------------------------------------

@@ -14,8 +14,17 @@ namespace sio::cluster {
 
 namespace {
 
+/// A request sent to every member, answered when all answered, failed, or left.
+struct pending_gather {
+  std::set<std::string> waiting; // member addresses
+  std::vector<socket_info> results;
+  caf::response_promise promise;
+};
+
 struct cluster_state {
   cluster_config cfg;
+  std::map<std::uint64_t, pending_gather> gathers;
+  std::uint64_t next_gather = 0;
   std::map<std::string, caf::actor> members;   // address -> cluster actor
   std::map<std::string, int> attempts;         // address -> failed contacts so far
   std::set<std::string> connecting;            // contacts in flight
@@ -105,6 +114,47 @@ void contact(cluster_actor* self, const std::string& address) {
       });
 }
 
+void finish_if_done(cluster_actor* self, std::uint64_t id) {
+  auto i = self->state.gathers.find(id);
+  if (i == self->state.gathers.end() || !i->second.waiting.empty())
+    return;
+  i->second.promise.deliver(std::move(i->second.results));
+  self->state.gathers.erase(i);
+}
+
+/// Marks `address` as answered (or gone) for gather `id`.
+void settle(cluster_actor* self, std::uint64_t id, const std::string& address) {
+  auto i = self->state.gathers.find(id);
+  if (i == self->state.gathers.end())
+    return;
+  i->second.waiting.erase(address);
+  finish_if_done(self, id);
+}
+
+/// Asks every member for its matching sockets; answers with all that came in.
+caf::response_promise gather_fetch(cluster_actor* self, const node_request& req) {
+  auto rp = self->make_response_promise();
+  auto id = self->state.next_gather++;
+  auto& g = self->state.gathers[id];
+  g.promise = rp;
+  for (auto& [address, node] : self->state.members) {
+    g.waiting.insert(address);
+    auto addr = address;
+    self->request(node, self->state.cfg.options.request_timeout, serve_fetch_atom::value, req)
+      .then(
+        [=](std::vector<socket_info>& part) {
+          auto i = self->state.gathers.find(id);
+          if (i != self->state.gathers.end())
+            for (auto& s : part)
+              i->second.results.push_back(std::move(s));
+          settle(self, id, addr);
+        },
+        [=](caf::error&) { settle(self, id, addr); });
+  }
+  finish_if_done(self, id);
+  return rp;
+}
+
 caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
   self->state.cfg = std::move(cfg);
   self->set_default_handler(caf::drop);
@@ -113,7 +163,14 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
     for (auto i = members.begin(); i != members.end(); ++i) {
       if (i->second.address() == dm.source) {
         log(self, "member " + i->first + " left (" + self->system().render(dm.reason) + ")");
+        auto address = i->first;
         members.erase(i);
+        // Requests waiting for it finish now with what is in, not at their timeout.
+        std::vector<std::uint64_t> ids;
+        for (auto& kv : self->state.gathers)
+          ids.push_back(kv.first);
+        for (auto id : ids)
+          settle(self, id, address);
         return;
       }
     }
@@ -140,6 +197,19 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
         self->send(kv.second, remote_broadcast_atom::value, rb);
     },
     [=](remote_broadcast_atom, const remote_broadcast& rb) { self->state.cfg.deliver(rb); },
+    [=](cluster_fetch_atom, const node_request& req) { return gather_fetch(self, req); },
+    [=](serve_fetch_atom, const node_request& req) {
+      auto rp = self->make_response_promise();
+      self->state.cfg.local_fetch(self, req, [rp](std::vector<socket_info> part) mutable {
+        rp.deliver(std::move(part));
+      });
+      return rp;
+    },
+    [=](bulk_atom, const node_request& req) {
+      for (auto& kv : self->state.members)
+        self->send(kv.second, serve_bulk_atom::value, req);
+    },
+    [=](serve_bulk_atom, const node_request& req) { self->state.cfg.local_bulk(req); },
   };
 }
 

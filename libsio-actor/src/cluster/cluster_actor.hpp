@@ -22,6 +22,13 @@ struct cluster_config {
   std::string self_address; // as other nodes reach us; set by start_atom
   /// Delivers a broadcast from another node to this node's sockets.
   std::function<void(const remote_broadcast&)> deliver;
+  /// This node's sockets matching a request from another node; the callback
+  /// runs in `self` (the cluster actor).
+  std::function<void(caf::event_based_actor* self, const node_request&,
+                     std::function<void(std::vector<socket_info>)>)>
+    local_fetch;
+  /// join / leave / disconnect for this node's matching sockets.
+  std::function<void(const node_request&)> local_bulk;
 };
 
 caf::actor spawn_cluster_actor(caf::actor_system& sys, cluster_config cfg);

@@ -2,6 +2,8 @@
 // registered on every node by sio::configure_cluster().
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,54 @@ typename Inspector::result_type inspect(Inspector& f, remote_broadcast& x) {
   return f(caf::meta::type_name("sio_remote_broadcast"), x.nsp, x.rooms, x.except, x.is_volatile,
            x.packets);
 }
+
+/// A socket of another node, as fetch_sockets returns it (JSON as MessagePack,
+/// which keeps binary values).
+struct socket_info {
+  std::string id;
+  std::map<std::string, std::string> headers;
+  std::map<std::string, std::string> query;
+  std::string address;
+  std::string url;
+  std::int64_t issued = 0;
+  std::string auth; // MessagePack
+  std::vector<std::string> rooms;
+  std::string data; // MessagePack
+  caf::actor socket;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, socket_info& x) {
+  return f(caf::meta::type_name("sio_socket_info"), x.id, x.headers, x.query, x.address, x.url,
+           x.issued, x.auth, x.rooms, x.data, x.socket);
+}
+
+/// Which sockets of a namespace a request is about, on each node.
+struct node_request {
+  std::string nsp;
+  std::vector<std::string> rooms;
+  std::vector<std::string> except;
+  /// "fetch", "join", "leave" or "disconnect".
+  std::string op;
+  std::vector<std::string> room_args; // join / leave
+  bool close = false;                 // disconnect
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_request& x) {
+  return f(caf::meta::type_name("sio_node_request"), x.nsp, x.rooms, x.except, x.op, x.room_args,
+           x.close);
+}
+
+/// (fetch_atom, node_request) -> vector<socket_info>: from this node to the
+/// cluster actor, which asks every member and gathers their answers.
+using cluster_fetch_atom = caf::atom_constant<caf::atom("sio_cfetch")>;
+/// (serve_fetch_atom, node_request) -> vector<socket_info>: a member's part of it.
+using serve_fetch_atom = caf::atom_constant<caf::atom("sio_sfetch")>;
+/// (bulk_atom, node_request): join / leave / disconnect on every other member.
+using bulk_atom = caf::atom_constant<caf::atom("sio_cbulk")>;
+/// (serve_bulk_atom, node_request): a member's part of it.
+using serve_bulk_atom = caf::atom_constant<caf::atom("sio_sbulk")>;
 
 /// (hello_atom, address, cluster actor) -> vector<member_info>: a node introduces itself.
 using hello_atom = caf::atom_constant<caf::atom("sio_hello")>;

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "cluster/messages.hpp"
+#include "cluster/socket_info.hpp"
 #include "engineio/atoms.hpp"
 #include "socketio/atoms.hpp"
 #include "socketio/namespace_state.hpp"
@@ -102,7 +103,7 @@ broadcast_operator broadcast_operator::timeout(std::chrono::milliseconds t) cons
 void broadcast_operator::emit_args(const std::string& event, json args) const {
   // Encoded once here; every recipient's session gets the same message.
   auto packets = make_event(ns_->name, event, args);
-  if (ns_->cluster && !local_) {
+  if (spans_cluster()) {
     cluster::remote_broadcast rb;
     rb.nsp = ns_->name;
     rb.rooms.assign(rooms_.begin(), rooms_.end());
@@ -167,12 +168,59 @@ void broadcast_operator::emit_with_ack(const std::string& event, json args,
   });
 }
 
+cluster::node_request broadcast_operator::node_request_for(std::string op) const {
+  cluster::node_request req;
+  req.nsp = ns_->name;
+  req.rooms.assign(rooms_.begin(), rooms_.end());
+  req.except.assign(except_.begin(), except_.end());
+  req.op = std::move(op);
+  return req;
+}
+
+bool broadcast_operator::spans_cluster() const noexcept {
+  return ns_->cluster && !local_;
+}
+
 void broadcast_operator::fetch_sockets(
   std::function<void(std::vector<remote_socket>)> done) const {
+  auto t = timeout_;
+  auto cluster_actor = spans_cluster() ? ns_->cluster : caf::actor{};
+  auto req = node_request_for("fetch");
+  auto nsp = ns_->name;
+  auto local_part = local();
+  run_in_actor(ns_->sys, self_, [=](caf::event_based_actor* self) {
+    // This node's sockets, plus every other member's when in a cluster.
+    auto all = std::make_shared<std::vector<remote_socket>>();
+    auto parts = std::make_shared<int>(cluster_actor ? 2 : 1);
+    auto part_done = [all, parts, done](std::vector<remote_socket> part) {
+      for (auto& s : part)
+        all->push_back(std::move(s));
+      if (--*parts == 0)
+        done(std::move(*all));
+    };
+    local_part.fetch_local(self, part_done);
+    if (!cluster_actor)
+      return;
+    // The cluster actor bounds each member by the cluster request timeout
+    // and answers early when a member leaves; this bound is only a backstop.
+    self->request(cluster_actor, t + std::chrono::seconds{1}, cluster::cluster_fetch_atom::value, req)
+      .then(
+        [=](std::vector<cluster::socket_info>& infos) {
+          std::vector<remote_socket> part;
+          for (auto& info : infos)
+            part.push_back(cluster::from_socket_info(std::move(info), nsp));
+          part_done(std::move(part));
+        },
+        [=](caf::error&) { part_done({}); });
+  });
+}
+
+void broadcast_operator::fetch_local(caf::event_based_actor* self,
+                                     std::function<void(std::vector<remote_socket>)> done) const {
   auto adapter = ns_->adapter;
   auto target = target_of(*this);
   auto t = timeout_;
-  run_in_actor(ns_->sys, self_, [=](caf::event_based_actor* self) {
+  {
     self->request(adapter, t, select_atom::value, target)
       .then(
         [=](const std::vector<caf::actor>& sockets) {
@@ -196,7 +244,7 @@ void broadcast_operator::fetch_sockets(
                 [finish_one](caf::error&) { finish_one(); });
         },
         [=](caf::error&) { done({}); });
-  });
+  }
 }
 
 void broadcast_operator::sockets_join(const std::string& room) const {
@@ -205,15 +253,30 @@ void broadcast_operator::sockets_join(const std::string& room) const {
 
 void broadcast_operator::sockets_join(const std::vector<std::string>& rooms) const {
   caf::anon_send(ns_->adapter, sockets_join_atom::value, target_of(*this), rooms);
+  if (spans_cluster()) {
+    auto req = node_request_for("join");
+    req.room_args = rooms;
+    caf::anon_send(ns_->cluster, cluster::bulk_atom::value, std::move(req));
+  }
 }
 
 void broadcast_operator::sockets_leave(const std::string& room) const {
   caf::anon_send(ns_->adapter, sockets_leave_atom::value, target_of(*this),
                  std::vector<std::string>{room});
+  if (spans_cluster()) {
+    auto req = node_request_for("leave");
+    req.room_args = {room};
+    caf::anon_send(ns_->cluster, cluster::bulk_atom::value, std::move(req));
+  }
 }
 
 void broadcast_operator::disconnect_sockets(bool close) const {
   caf::anon_send(ns_->adapter, disconnect_sockets_atom::value, target_of(*this), close);
+  if (spans_cluster()) {
+    auto req = node_request_for("disconnect");
+    req.close = close;
+    caf::anon_send(ns_->cluster, cluster::bulk_atom::value, std::move(req));
+  }
 }
 
 } // namespace sio

@@ -1,5 +1,6 @@
 #include "sio/server.hpp"
 
+#include <optional>
 #include <stdexcept>
 
 #include <caf/actor_system.hpp>
@@ -8,6 +9,7 @@
 #include <caf/send.hpp>
 
 #include "cluster/cluster_actor.hpp"
+#include "cluster/socket_info.hpp"
 #include "engineio/atoms.hpp"
 #include "socketio/atoms.hpp"
 
@@ -84,12 +86,51 @@ void deliver_remote(const std::weak_ptr<socketio::server_state>& weak,
                  caf::make_message(engineio::send_atom::value, std::move(packets), rb.is_volatile));
 }
 
+/// This node's sockets selected by a request from another node.
+std::optional<broadcast_operator> local_selection(const std::weak_ptr<socketio::server_state>& weak,
+                                                  const cluster::node_request& req,
+                                                  caf::event_based_actor* self) {
+  auto state = weak.lock();
+  if (!state)
+    return std::nullopt;
+  auto ns = state->find(req.nsp);
+  if (!ns)
+    return std::nullopt;
+  return broadcast_operator{ns, self}.to(req.rooms).except(req.except).local();
+}
+
 void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::server_state> self) {
   const auto& opts = state.options->cluster;
   cluster::cluster_config cfg;
   cfg.options = opts;
   std::weak_ptr<socketio::server_state> weak = self;
   cfg.deliver = [weak](const cluster::remote_broadcast& rb) { deliver_remote(weak, rb); };
+  cfg.local_fetch = [weak](caf::event_based_actor* self, const cluster::node_request& req,
+                           std::function<void(std::vector<cluster::socket_info>)> done) {
+    auto op = local_selection(weak, req, self);
+    if (!op) {
+      done({});
+      return;
+    }
+    op->fetch_local(self, [done](std::vector<remote_socket> sockets) {
+      std::vector<cluster::socket_info> infos;
+      for (auto& s : sockets)
+        infos.push_back(cluster::to_socket_info(s));
+      done(std::move(infos));
+    });
+  };
+  cfg.local_bulk = [weak](const cluster::node_request& req) {
+    auto op = local_selection(weak, req, nullptr);
+    if (!op)
+      return;
+    if (req.op == "join")
+      op->sockets_join(req.room_args);
+    else if (req.op == "leave")
+      for (auto& room : req.room_args)
+        op->sockets_leave(room);
+    else if (req.op == "disconnect")
+      op->disconnect_sockets(req.close);
+  };
   state.cluster = cluster::spawn_cluster_actor(state.sys, std::move(cfg));
   auto port = state.sys.middleman().publish(state.cluster, opts.listen_port,
                                             opts.listen_host.c_str(), true);

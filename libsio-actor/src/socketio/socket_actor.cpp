@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "cluster/socket_info.hpp"
 #include "engineio/atoms.hpp"
 #include "sio/messages.hpp"
 #include "sio/socket.hpp"
@@ -120,7 +121,9 @@ public:
       },
       [=](client_packet_atom, packet& p) { on_packet(p); },
       [=](engine_closed_atom, const std::string& reason) { finish(reason); },
-      [=](emit_atom, const std::string& event, json& args) { emit_args(event, std::move(args)); },
+      [=](emit_atom, const std::string& event, const std::string& args) {
+        emit_args(event, cluster::from_bytes(args)); // from a socket_ref, maybe on another node
+      },
       [=](join_atom, const std::vector<std::string>& rooms) { join(rooms); },
       [=](leave_atom, const std::string& room) { leave(room); },
       [=](disconnect_atom, bool close) { disconnect(close); },

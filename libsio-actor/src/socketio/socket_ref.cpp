@@ -2,6 +2,7 @@
 
 #include <caf/send.hpp>
 
+#include "cluster/socket_info.hpp"
 #include "socketio/atoms.hpp"
 
 namespace sio {
@@ -9,7 +10,8 @@ namespace sio {
 using namespace sio::socketio;
 
 void socket_ref::emit_args(const std::string& event, json args) const {
-  caf::anon_send(actor_, emit_atom::value, event, std::move(args));
+  // The socket may live on another node: send the arguments as bytes.
+  caf::anon_send(actor_, emit_atom::value, event, cluster::to_bytes(args));
 }
 
 void socket_ref::join(const std::string& room) const {
