@@ -61,6 +61,16 @@ struct http_server::impl {
     routes = std::move(copy);
   }
 
+  /// An Engine.IO endpoint (bare or under Socket.IO) at opts.path.
+  void mount_engine(engine_options opts, engineio::handler_factory factory) {
+    opts.path = normalize_path(opts.path);
+    max_body = std::max(max_body, opts.max_http_buffer_size);
+    auto path = opts.path;
+    auto ep = std::make_shared<engine_endpoint>(sys, std::move(opts), std::move(factory));
+    engines.push_back(ep);
+    mount(std::move(path), ep);
+  }
+
   static std::string normalize_path(std::string p) {
     if (p.empty() || p.front() != '/')
       p.insert(p.begin(), '/');
@@ -92,24 +102,12 @@ http_server::~http_server() {
 }
 
 void http_server::serve_engine(engine_options opts, engine_handlers handlers) {
-  opts.path = impl::normalize_path(opts.path);
-  impl_->max_body = std::max(impl_->max_body, opts.max_http_buffer_size);
-  auto path = opts.path;
-  auto ep = std::make_shared<engine_endpoint>(
-    impl_->sys, std::move(opts), engineio::make_callback_handler_factory(std::move(handlers)));
-  impl_->engines.push_back(ep);
-  impl_->mount(path, ep);
+  impl_->mount_engine(std::move(opts),
+                      engineio::make_callback_handler_factory(std::move(handlers)));
 }
 
 void http_server::serve(server& io) {
-  auto opts = socketio::engine_options_of(io);
-  opts.path = impl::normalize_path(opts.path);
-  impl_->max_body = std::max(impl_->max_body, opts.max_http_buffer_size);
-  auto path = opts.path;
-  auto ep = std::make_shared<engine_endpoint>(impl_->sys, std::move(opts),
-                                              socketio::handler_factory_of(io));
-  impl_->engines.push_back(ep);
-  impl_->mount(path, ep);
+  impl_->mount_engine(socketio::engine_options_of(io), socketio::handler_factory_of(io));
 }
 
 void http_server::serve_file(std::string url_path, std::string file_path,
