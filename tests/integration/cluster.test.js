@@ -183,6 +183,20 @@ describe('fetch_sockets and bulk operations across nodes (sio-test-server)', () 
     assert.ok(!sender.events.some(([ev]) => ev === 'room-news'));
   });
 
+  it('runs server_side_emit on the other nodes only, and gathers one ack per node', async () => {
+    const [onA, onB, onC] = [await connectTo(a, 'a1'), await connectTo(b, 'b1'), await connectTo(c, 'c1')];
+    await onA.timeout(WAIT).emitWithAck('server-emit', 'news for the others');
+    await waitFor(() => [onB, onC].every((s) => s.events.some(([ev, p]) => ev === 'relayed' && p === 'news for the others')),
+                  WAIT, 'the other nodes ran their handler');
+    await delay(300);
+    assert.ok(!onA.events.some(([ev]) => ev === 'relayed'), 'not on the sending node');
+
+    const result = await onA.timeout(WAIT).emitWithAck('server-emit-ack', 3000);
+    assert.equal(result.error, '');
+    const ports = [b, c].map((n) => Number(n.clusterAddress.split(':')[1])).sort();
+    assert.deepEqual(result.responses.map(Number).sort(), ports);
+  });
+
   it('answers fetch_sockets at once when a node dies, not at the timeout', async () => {
     const onA = await connectTo(a, 'watcher');
     c.proc.kill('SIGKILL');

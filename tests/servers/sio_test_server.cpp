@@ -274,6 +274,21 @@ void on_main_connection(sio::server& io, std::shared_ptr<disconnect_log> log, si
       reply(json::array({false}));
     });
   });
+  // [payload]: to the other nodes only, as Node's serverSideEmit.
+  s.on("server-emit", [&io](sio::socket&, sio::event& e) {
+    io.of("/").server_side_emit("relay", json::array({arg(e, 0)}));
+    e.ack();
+  });
+  // [timeoutMs] -> {error, responses}: one answer per other node.
+  s.on("server-emit-ack", [&io](sio::socket&, sio::event& e) {
+    auto reply = e.ack;
+    auto timeout = std::chrono::milliseconds{arg(e, 0).is_number() ? arg(e, 0).get<long>() : 2000};
+    io.of("/").server_side_emit_with_ack("whoami-node", json::array(), timeout,
+                                         [reply](sio::broadcast_ack_result r) {
+                                           reply(json::array({json{{"error", r.error},
+                                                                   {"responses", r.responses}}}));
+                                         });
+  });
   // [room or null, newRoom(s)]
   s.on("sockets-join", [&io](sio::socket&, sio::event& e) {
     select(io.of("/"), arg(e, 0)).sockets_join(rooms_arg(arg(e, 1)));
@@ -356,6 +371,14 @@ void run(caf::actor_system& sys, const config& cfg) {
   // own namespace alive in a cycle); `io` outlives the listener.
   io.of("/").use(auth_middleware);
   io.of("/").on_connection([&io, log](sio::socket& s) { on_main_connection(io, log, s); });
+  // From the other nodes of a cluster: "relay" is shown to this node's clients;
+  // "whoami-node" is answered with this node's cluster port.
+  io.of("/").on_server_side("relay", [&io](json args, sio::ack_handle) {
+    io.of("/").local().emit_args("relayed", std::move(args));
+  });
+  io.of("/").on_server_side("whoami-node", [&io](json, sio::ack_handle ack) {
+    ack(json::array({io.cluster_port()}));
+  });
 
   io.of("/admin")
     .use([](sio::socket& s, auto next) {

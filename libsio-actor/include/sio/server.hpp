@@ -74,11 +74,19 @@ public:
   void sockets_leave(const std::string& room) const { all().sockets_leave(room); }
   void disconnect_sockets(bool close = false) const { all().disconnect_sockets(close); }
 
-  /// Events other server nodes send with server_side_emit (no-op on a single node).
+  /// Events other server nodes send with server_side_emit; the handler runs in
+  /// this node's cluster actor. Never called on a single node.
   namespace_handle& on_server_side(const std::string& event,
                                    std::function<void(json args, ack_handle ack)> handler);
-  /// Sends an event to the other nodes of the cluster (none on a single node).
+  /// Sends an event (args: an array) to the other nodes of the cluster; not to
+  /// this node, as Node's serverSideEmit. Nothing happens on a single node.
   void server_side_emit(const std::string& event, json args) const;
+  /// The same, and `done` gets one answer per other node (its first ack
+  /// argument), or "operation has timed out" with the answers that arrived.
+  /// A single node answers at once with no responses. `done` runs in a helper actor.
+  void server_side_emit_with_ack(const std::string& event, json args,
+                                 std::chrono::milliseconds timeout,
+                                 broadcast_ack_callback done) const;
 
   /// Every socket of the namespace, for operators built outside any actor.
   broadcast_operator all() const;

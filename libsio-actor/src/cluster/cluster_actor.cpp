@@ -17,7 +17,10 @@ namespace {
 /// A request sent to every member, answered when all answered, failed, or left.
 struct pending_gather {
   std::set<std::string> waiting; // member addresses
-  std::vector<socket_info> results;
+  std::vector<socket_info> results;     // fetch
+  std::vector<std::string> answers;     // server-side event acks
+  bool is_event = false;
+  bool all_answered = true;
   caf::response_promise promise;
 };
 
@@ -118,7 +121,11 @@ void finish_if_done(cluster_actor* self, std::uint64_t id) {
   auto i = self->state.gathers.find(id);
   if (i == self->state.gathers.end() || !i->second.waiting.empty())
     return;
-  i->second.promise.deliver(std::move(i->second.results));
+  auto& g = i->second;
+  if (g.is_event)
+    g.promise.deliver(std::move(g.answers), g.all_answered);
+  else
+    g.promise.deliver(std::move(g.results));
   self->state.gathers.erase(i);
 }
 
@@ -150,6 +157,37 @@ caf::response_promise gather_fetch(cluster_actor* self, const node_request& req)
           settle(self, id, addr);
         },
         [=](caf::error&) { settle(self, id, addr); });
+  }
+  finish_if_done(self, id);
+  return rp;
+}
+
+/// Sends a server-side event to every member and gathers one answer each.
+caf::response_promise gather_event_acks(cluster_actor* self, const server_event& ev) {
+  auto rp = self->make_response_promise();
+  auto id = self->state.next_gather++;
+  auto& g = self->state.gathers[id];
+  g.promise = rp;
+  g.is_event = true;
+  for (auto& [address, node] : self->state.members) {
+    g.waiting.insert(address);
+    auto addr = address;
+    auto timeout = ev.timeout_ms > 0 ? std::chrono::milliseconds{ev.timeout_ms}
+                                     : self->state.cfg.options.request_timeout;
+    self->request(node, timeout, serve_server_emit_ack_atom::value, ev)
+      .then(
+        [=](std::string& answer) {
+          auto i = self->state.gathers.find(id);
+          if (i != self->state.gathers.end())
+            i->second.answers.push_back(std::move(answer));
+          settle(self, id, addr);
+        },
+        [=](caf::error&) {
+          auto i = self->state.gathers.find(id);
+          if (i != self->state.gathers.end())
+            i->second.all_answered = false;
+          settle(self, id, addr);
+        });
   }
   finish_if_done(self, id);
   return rp;
@@ -210,6 +248,22 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
         self->send(kv.second, serve_bulk_atom::value, req);
     },
     [=](serve_bulk_atom, const node_request& req) { self->state.cfg.local_bulk(req); },
+    [=](server_emit_atom, const server_event& ev) {
+      for (auto& kv : self->state.members)
+        self->send(kv.second, serve_server_emit_atom::value, ev);
+    },
+    [=](serve_server_emit_atom, const server_event& ev) {
+      self->state.cfg.local_event(ev, nullptr);
+    },
+    [=](server_emit_ack_atom, const server_event& ev) { return gather_event_acks(self, ev); },
+    [=](serve_server_emit_ack_atom, const server_event& ev) {
+      auto rp = self->make_response_promise();
+      // No handler, or one that never acks: the asking node times out on us (as Node).
+      self->state.cfg.local_event(ev, [rp](std::string answer) mutable {
+        rp.deliver(std::move(answer));
+      });
+      return rp;
+    },
   };
 }
 

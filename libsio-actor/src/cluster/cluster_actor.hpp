@@ -29,6 +29,9 @@ struct cluster_config {
     local_fetch;
   /// join / leave / disconnect for this node's matching sockets.
   std::function<void(const node_request&)> local_bulk;
+  /// Runs this node's handler for a server-side event; `ack` (may stay
+  /// uncalled) answers with MessagePack bytes. Returns false without a handler.
+  std::function<bool(const server_event&, std::function<void(std::string)> ack)> local_event;
 };
 
 caf::actor spawn_cluster_actor(caf::actor_system& sys, cluster_config cfg);

@@ -87,6 +87,29 @@ typename Inspector::result_type inspect(Inspector& f, node_request& x) {
            x.close);
 }
 
+/// An event for the other servers of a namespace (Node's serverSideEmit).
+struct server_event {
+  std::string nsp;
+  std::string event;
+  std::string args; // MessagePack of the argument array
+  std::int64_t timeout_ms = 0; // with ack: how long each member may take
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, server_event& x) {
+  return f(caf::meta::type_name("sio_server_event"), x.nsp, x.event, x.args, x.timeout_ms);
+}
+
+/// (server_emit_atom, server_event): to every other member, no answer.
+using server_emit_atom = caf::atom_constant<caf::atom("sio_sse")>;
+/// (serve_server_emit_atom, server_event): a member runs its handler.
+using serve_server_emit_atom = caf::atom_constant<caf::atom("sio_ssse")>;
+/// (server_emit_ack_atom, server_event) -> (vector<string> answers, bool all_answered):
+/// one answer (MessagePack) per member that acknowledged in time.
+using server_emit_ack_atom = caf::atom_constant<caf::atom("sio_sseack")>;
+/// (serve_server_emit_ack_atom, server_event) -> string: a member's answer.
+using serve_server_emit_ack_atom = caf::atom_constant<caf::atom("sio_ssseak")>;
+
 /// (fetch_atom, node_request) -> vector<socket_info>: from this node to the
 /// cluster actor, which asks every member and gathers their answers.
 using cluster_fetch_atom = caf::atom_constant<caf::atom("sio_cfetch")>;

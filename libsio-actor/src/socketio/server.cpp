@@ -1,5 +1,6 @@
 #include "sio/server.hpp"
 
+#include <iostream>
 #include <optional>
 #include <stdexcept>
 
@@ -45,9 +46,47 @@ namespace_handle& namespace_handle::on_server_side(
   return *this;
 }
 
-void namespace_handle::server_side_emit(const std::string&, json) const {
-  // A single node has no other servers to tell (Node: serverSideEmit only
-  // reaches the *other* servers of a cluster). The cluster adapter extends this.
+void namespace_handle::server_side_emit(const std::string& event, json args) const {
+  if (!ns_->cluster)
+    return; // a single node has no other servers to tell
+  caf::anon_send(ns_->cluster, cluster::server_emit_atom::value,
+                 cluster::server_event{ns_->name, event, cluster::to_bytes(args), 0});
+}
+
+void namespace_handle::server_side_emit_with_ack(const std::string& event, json args,
+                                                 std::chrono::milliseconds timeout,
+                                                 broadcast_ack_callback done) const {
+  if (!ns_->cluster) {
+    if (done)
+      done(broadcast_ack_result{});
+    return;
+  }
+  cluster::server_event ev{ns_->name, event, cluster::to_bytes(args), timeout.count()};
+  auto node = ns_->cluster;
+  // The work is a spawn argument: CAF 0.17 trips UBSan on argument-less function actors.
+  ns_->sys.spawn(
+    [](caf::event_based_actor* self, const caf::actor& node, const cluster::server_event& ev,
+       std::chrono::milliseconds timeout, const broadcast_ack_callback& done) {
+      // The cluster actor bounds each member by `timeout`; this is a backstop.
+      self->request(node, timeout + std::chrono::seconds{1}, cluster::server_emit_ack_atom::value, ev)
+        .then(
+          [=](std::vector<std::string>& answers, bool all_answered) {
+            broadcast_ack_result result;
+            if (!all_answered)
+              result.error = "operation has timed out";
+            for (auto& a : answers) {
+              auto value = cluster::from_bytes(a);
+              result.responses.push_back(value.is_array() && !value.empty() ? value[0] : json());
+            }
+            if (done)
+              done(std::move(result));
+          },
+          [=](caf::error&) {
+            if (done)
+              done(broadcast_ack_result{"operation has timed out", {}});
+          });
+    },
+    node, std::move(ev), timeout, std::move(done));
 }
 
 broadcast_operator namespace_handle::all() const {
@@ -118,6 +157,27 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
         infos.push_back(cluster::to_socket_info(s));
       done(std::move(infos));
     });
+  };
+  cfg.local_event = [weak](const cluster::server_event& ev,
+                           std::function<void(std::string)> ack) {
+    auto state = weak.lock();
+    auto ns = state ? state->find(ev.nsp) : nullptr;
+    if (!ns)
+      return false;
+    auto handlers = ns->handlers();
+    auto i = handlers->server_side.find(ev.event);
+    if (i == handlers->server_side.end())
+      return false;
+    ack_handle reply;
+    if (ack)
+      reply = ack_handle{[ack](json a) { ack(cluster::to_bytes(a)); }};
+    try {
+      i->second(cluster::from_bytes(ev.args), reply);
+    } catch (const std::exception& e) {
+      std::cerr << "sio-actor: server-side handler '" << ev.event << "' threw: " << e.what()
+                << std::endl;
+    }
+    return true;
   };
   cfg.local_bulk = [weak](const cluster::node_request& req) {
     auto op = local_selection(weak, req, nullptr);
