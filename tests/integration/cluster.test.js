@@ -197,6 +197,27 @@ describe('fetch_sockets and bulk operations across nodes (sio-test-server)', () 
     assert.deepEqual(result.responses.map(Number).sort(), ports);
   });
 
+  it('gathers a broadcast ack from clients on every node', async () => {
+    const answering = [await connectTo(b, 'bee'), await connectTo(c, 'cee'), await connectTo(a, 'ay')];
+    for (const s of answering) {
+      s.on('question', (q, cb) => cb(`answer from ${s.auth.name}`));
+      assert.ok((await s.timeout(WAIT).emitWithAck('join', 'ask')).includes('ask'));
+    }
+    const asker = await connectTo(a, 'asker');
+    const ok = await asker.timeout(WAIT).emitWithAck('broadcast-ack', 'ask', 3000);
+    assert.equal(ok.error, null);
+    assert.deepEqual(ok.responses.slice().sort(), ['answer from ay', 'answer from bee', 'answer from cee']);
+
+    // A silent client on another node: a timeout error, with the answers that came.
+    const silent = await connectTo(c, 'silent');
+    assert.ok((await silent.timeout(WAIT).emitWithAck('join', 'ask')).includes('ask'));
+    const t0 = Date.now();
+    const partial = await asker.timeout(WAIT).emitWithAck('broadcast-ack', 'ask', 1000);
+    assert.equal(partial.error, 'operation has timed out');
+    assert.equal(partial.responses.length, 3);
+    assert.ok(Date.now() - t0 < 4000, 'bounded by the ack timeout');
+  });
+
   it('answers fetch_sockets at once when a node dies, not at the timeout', async () => {
     const onA = await connectTo(a, 'watcher');
     c.proc.kill('SIGKILL');

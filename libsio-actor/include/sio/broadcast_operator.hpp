@@ -67,6 +67,9 @@ public:
   bool is_local() const noexcept { return local_; }
   std::chrono::milliseconds ack_timeout() const noexcept { return timeout_; }
 
+  /// This node's part of emit_with_ack, run in `self` (or a helper actor).
+  void emit_with_ack_here(caf::event_based_actor* self, const std::string& event, json args,
+                          broadcast_ack_callback done) const;
   /// This node's matching sockets only, gathered in `self`.
   void fetch_local(caf::event_based_actor* self,
                    std::function<void(std::vector<remote_socket>)> done) const;

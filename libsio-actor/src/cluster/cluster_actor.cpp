@@ -193,6 +193,40 @@ caf::response_promise gather_event_acks(cluster_actor* self, const server_event&
   return rp;
 }
 
+/// Asks every member for its part of a broadcast with ack and merges them.
+caf::response_promise gather_ack_broadcast(cluster_actor* self, const ack_broadcast& req) {
+  auto rp = self->make_response_promise();
+  auto id = self->state.next_gather++;
+  auto& g = self->state.gathers[id];
+  g.promise = rp;
+  g.is_event = true;
+  // A member gets a little more than its sockets' deadline to send its part.
+  auto timeout = std::chrono::milliseconds{req.timeout_ms} + std::chrono::milliseconds{500};
+  for (auto& [address, node] : self->state.members) {
+    g.waiting.insert(address);
+    auto addr = address;
+    self->request(node, timeout, serve_ack_broadcast_atom::value, req)
+      .then(
+        [=](std::vector<std::string>& answers, bool all_answered) {
+          auto i = self->state.gathers.find(id);
+          if (i != self->state.gathers.end()) {
+            for (auto& a : answers)
+              i->second.answers.push_back(std::move(a));
+            i->second.all_answered = i->second.all_answered && all_answered;
+          }
+          settle(self, id, addr);
+        },
+        [=](caf::error&) {
+          auto i = self->state.gathers.find(id);
+          if (i != self->state.gathers.end())
+            i->second.all_answered = false;
+          settle(self, id, addr);
+        });
+  }
+  finish_if_done(self, id);
+  return rp;
+}
+
 caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
   self->state.cfg = std::move(cfg);
   self->set_default_handler(caf::drop);
@@ -256,6 +290,15 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
       self->state.cfg.local_event(ev, nullptr);
     },
     [=](server_emit_ack_atom, const server_event& ev) { return gather_event_acks(self, ev); },
+    [=](ack_broadcast_atom, const ack_broadcast& req) { return gather_ack_broadcast(self, req); },
+    [=](serve_ack_broadcast_atom, const ack_broadcast& req) {
+      auto rp = self->make_response_promise();
+      self->state.cfg.local_ack_broadcast(self, req,
+                                          [rp](std::vector<std::string> answers, bool all) mutable {
+                                            rp.deliver(std::move(answers), all);
+                                          });
+      return rp;
+    },
     [=](serve_server_emit_ack_atom, const server_event& ev) {
       auto rp = self->make_response_promise();
       // No handler, or one that never acks: the asking node times out on us (as Node).

@@ -32,6 +32,11 @@ struct cluster_config {
   /// Runs this node's handler for a server-side event; `ack` (may stay
   /// uncalled) answers with MessagePack bytes. Returns false without a handler.
   std::function<bool(const server_event&, std::function<void(std::string)> ack)> local_event;
+  /// This node's part of a broadcast with ack; `done` (run in `self`) gets
+  /// the answers (MessagePack) and whether every socket answered in time.
+  std::function<void(caf::event_based_actor* self, const ack_broadcast&,
+                     std::function<void(std::vector<std::string>, bool)> done)>
+    local_ack_broadcast;
 };
 
 caf::actor spawn_cluster_actor(caf::actor_system& sys, cluster_config cfg);

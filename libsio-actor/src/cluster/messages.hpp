@@ -110,6 +110,29 @@ using server_emit_ack_atom = caf::atom_constant<caf::atom("sio_sseack")>;
 /// (serve_server_emit_ack_atom, server_event) -> string: a member's answer.
 using serve_server_emit_ack_atom = caf::atom_constant<caf::atom("sio_ssseak")>;
 
+/// A broadcast with ack for the sockets of one namespace on the other nodes.
+/// Each node encodes it with an ack id of its own (ids are per node).
+struct ack_broadcast {
+  std::string nsp;
+  std::vector<std::string> rooms;
+  std::vector<std::string> except;
+  std::string event;
+  std::string args; // MessagePack of the argument array
+  std::int64_t timeout_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ack_broadcast& x) {
+  return f(caf::meta::type_name("sio_ack_broadcast"), x.nsp, x.rooms, x.except, x.event, x.args,
+           x.timeout_ms);
+}
+
+/// (ack_broadcast_atom, ack_broadcast) -> (vector<string> answers, bool all_answered):
+/// to the cluster actor, which asks every member; answers are MessagePack.
+using ack_broadcast_atom = caf::atom_constant<caf::atom("sio_cbcack")>;
+/// (serve_ack_broadcast_atom, ack_broadcast) -> (vector<string>, bool): a member's part.
+using serve_ack_broadcast_atom = caf::atom_constant<caf::atom("sio_sbcack")>;
+
 /// (fetch_atom, node_request) -> vector<socket_info>: from this node to the
 /// cluster actor, which asks every member and gathers their answers.
 using cluster_fetch_atom = caf::atom_constant<caf::atom("sio_cfetch")>;

@@ -119,12 +119,55 @@ void broadcast_operator::emit_args(const std::string& event, json args) const {
 
 void broadcast_operator::emit_with_ack(const std::string& event, json args,
                                        broadcast_ack_callback done) const {
+  if (!spans_cluster()) {
+    emit_with_ack_here(self_, event, std::move(args), std::move(done));
+    return;
+  }
+  cluster::ack_broadcast req;
+  req.nsp = ns_->name;
+  req.rooms.assign(rooms_.begin(), rooms_.end());
+  req.except.assign(except_.begin(), except_.end());
+  req.event = event;
+  req.args = cluster::to_bytes(args);
+  req.timeout_ms = timeout_.count();
+  auto node = ns_->cluster;
+  auto t = timeout_;
+  auto local_part = local();
+  run_in_actor(ns_->sys, self_, [=](caf::event_based_actor* self) {
+    // This node's sockets and every other member's, merged into one result.
+    auto merged = std::make_shared<broadcast_ack_result>();
+    auto parts = std::make_shared<int>(2);
+    auto part_done = [merged, parts, done](broadcast_ack_result part) {
+      if (!part.ok())
+        merged->error = part.error;
+      for (auto& r : part.responses)
+        merged->responses.push_back(std::move(r));
+      if (--*parts == 0 && done)
+        done(std::move(*merged));
+    };
+    local_part.emit_with_ack_here(self, event, args, part_done);
+    self->request(node, t + std::chrono::seconds{1}, cluster::ack_broadcast_atom::value, req)
+      .then(
+        [=](std::vector<std::string>& answers, bool all_answered) {
+          broadcast_ack_result part;
+          if (!all_answered)
+            part.error = "operation has timed out";
+          for (auto& a : answers)
+            part.responses.push_back(cluster::from_bytes(a));
+          part_done(std::move(part));
+        },
+        [=](caf::error&) { part_done(broadcast_ack_result{"operation has timed out", {}}); });
+  });
+}
+
+void broadcast_operator::emit_with_ack_here(caf::event_based_actor* in, const std::string& event,
+                                            json args, broadcast_ack_callback done) const {
   auto id = ns_->next_ack_id++;
   auto packets = make_event(ns_->name, event, args, id);
   auto adapter = ns_->adapter;
   auto target = target_of(*this);
   auto t = timeout_;
-  run_in_actor(ns_->sys, self_, [=](caf::event_based_actor* self) {
+  run_in_actor(ns_->sys, in, [=](caf::event_based_actor* self) {
     auto deadline = std::chrono::steady_clock::now() + t;
     self->request(adapter, t, select_atom::value, target)
       .then(

@@ -179,6 +179,26 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
     }
     return true;
   };
+  cfg.local_ack_broadcast = [weak](caf::event_based_actor* self, const cluster::ack_broadcast& req,
+                                   std::function<void(std::vector<std::string>, bool)> done) {
+    auto state = weak.lock();
+    auto ns = state ? state->find(req.nsp) : nullptr;
+    if (!ns) {
+      done({}, true);
+      return;
+    }
+    broadcast_operator{ns, self}
+      .to(req.rooms)
+      .except(req.except)
+      .local()
+      .timeout(std::chrono::milliseconds{req.timeout_ms})
+      .emit_with_ack(req.event, cluster::from_bytes(req.args), [done](broadcast_ack_result r) {
+        std::vector<std::string> answers;
+        for (auto& a : r.responses)
+          answers.push_back(cluster::to_bytes(a));
+        done(std::move(answers), r.ok());
+      });
+  };
   cfg.local_bulk = [weak](const cluster::node_request& req) {
     auto op = local_selection(weak, req, nullptr);
     if (!op)
