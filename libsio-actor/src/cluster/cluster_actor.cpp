@@ -138,14 +138,30 @@ void settle(cluster_actor* self, std::uint64_t id, const std::string& address) {
   finish_if_done(self, id);
 }
 
+/// A new gather waiting for every current member; the caller sends the requests.
+std::uint64_t start_gather(cluster_actor* self, caf::response_promise rp, bool is_event) {
+  auto id = self->state.next_gather++;
+  auto& g = self->state.gathers[id];
+  g.promise = std::move(rp);
+  g.is_event = is_event;
+  for (auto& kv : self->state.members)
+    g.waiting.insert(kv.first);
+  return id;
+}
+
+/// A member that failed to answer: the result says so, and it counts as settled.
+void member_failed(cluster_actor* self, std::uint64_t id, const std::string& address) {
+  auto i = self->state.gathers.find(id);
+  if (i != self->state.gathers.end())
+    i->second.all_answered = false;
+  settle(self, id, address);
+}
+
 /// Asks every member for its matching sockets; answers with all that came in.
 caf::response_promise gather_fetch(cluster_actor* self, const node_request& req) {
   auto rp = self->make_response_promise();
-  auto id = self->state.next_gather++;
-  auto& g = self->state.gathers[id];
-  g.promise = rp;
+  auto id = start_gather(self, rp, false);
   for (auto& [address, node] : self->state.members) {
-    g.waiting.insert(address);
     auto addr = address;
     self->request(node, self->state.cfg.options.request_timeout, serve_fetch_atom::value, req)
       .then(
@@ -156,7 +172,7 @@ caf::response_promise gather_fetch(cluster_actor* self, const node_request& req)
               i->second.results.push_back(std::move(s));
           settle(self, id, addr);
         },
-        [=](caf::error&) { settle(self, id, addr); });
+        [=](caf::error&) { member_failed(self, id, addr); });
   }
   finish_if_done(self, id);
   return rp;
@@ -165,12 +181,8 @@ caf::response_promise gather_fetch(cluster_actor* self, const node_request& req)
 /// Sends a server-side event to every member and gathers one answer each.
 caf::response_promise gather_event_acks(cluster_actor* self, const server_event& ev) {
   auto rp = self->make_response_promise();
-  auto id = self->state.next_gather++;
-  auto& g = self->state.gathers[id];
-  g.promise = rp;
-  g.is_event = true;
+  auto id = start_gather(self, rp, true);
   for (auto& [address, node] : self->state.members) {
-    g.waiting.insert(address);
     auto addr = address;
     auto timeout = ev.timeout_ms > 0 ? std::chrono::milliseconds{ev.timeout_ms}
                                      : self->state.cfg.options.request_timeout;
@@ -182,12 +194,7 @@ caf::response_promise gather_event_acks(cluster_actor* self, const server_event&
             i->second.answers.push_back(std::move(answer));
           settle(self, id, addr);
         },
-        [=](caf::error&) {
-          auto i = self->state.gathers.find(id);
-          if (i != self->state.gathers.end())
-            i->second.all_answered = false;
-          settle(self, id, addr);
-        });
+        [=](caf::error&) { member_failed(self, id, addr); });
   }
   finish_if_done(self, id);
   return rp;
@@ -196,14 +203,10 @@ caf::response_promise gather_event_acks(cluster_actor* self, const server_event&
 /// Asks every member for its part of a broadcast with ack and merges them.
 caf::response_promise gather_ack_broadcast(cluster_actor* self, const ack_broadcast& req) {
   auto rp = self->make_response_promise();
-  auto id = self->state.next_gather++;
-  auto& g = self->state.gathers[id];
-  g.promise = rp;
-  g.is_event = true;
+  auto id = start_gather(self, rp, true);
   // A member gets a little more than its sockets' deadline to send its part.
   auto timeout = std::chrono::milliseconds{req.timeout_ms} + std::chrono::milliseconds{500};
   for (auto& [address, node] : self->state.members) {
-    g.waiting.insert(address);
     auto addr = address;
     self->request(node, timeout, serve_ack_broadcast_atom::value, req)
       .then(
@@ -216,12 +219,7 @@ caf::response_promise gather_ack_broadcast(cluster_actor* self, const ack_broadc
           }
           settle(self, id, addr);
         },
-        [=](caf::error&) {
-          auto i = self->state.gathers.find(id);
-          if (i != self->state.gathers.end())
-            i->second.all_answered = false;
-          settle(self, id, addr);
-        });
+        [=](caf::error&) { member_failed(self, id, addr); });
   }
   finish_if_done(self, id);
   return rp;
