@@ -49,7 +49,7 @@ using release_atom = caf::atom_constant<caf::atom("t_release")>;
 struct record {
   std::string who;
   /// "send", "join", "leave", "disconnect", "ack_request", "fetch",
-  /// "connected", "gone", "close".
+  /// "connected", "gone".
   std::string kind;
   /// send / ack_request: the text of each packet ("<binary>" for binary ones);
   /// join: the rooms; leave: the room; connected / gone: the namespace.
@@ -146,7 +146,6 @@ inline caf::behavior probe(caf::stateful_actor<probe_state>* self, std::string w
     [=](eio::send_atom, const std::vector<eio::packet_ptr>& packets, bool is_volatile) {
       log->add(record{who, "send", texts_of(packets), is_volatile, 0});
     },
-    [=](eio::close_atom) { log->add(record{who, "close", {}, false, 0}); },
     [=](join_atom, const std::vector<std::string>& rooms) {
       log->add(record{who, "join", rooms, false, 0});
     },

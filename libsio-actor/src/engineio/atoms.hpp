@@ -1,5 +1,5 @@
 // Messages an Engine.IO session actor understands. Transports (net/) send the
-// inbound ones; the application layer uses send_atom / close_atom.
+// inbound ones; the application layer uses send_atom.
 #pragma once
 
 #include <memory>
@@ -27,8 +27,6 @@ using ws_frame_atom = caf::atom_constant<caf::atom("eio_frame")>;
 using ws_closed_atom = caf::atom_constant<caf::atom("eio_wsclos")>;
 /// (send_atom, vector<packet_ptr>, is_volatile): packets for the client.
 using send_atom = caf::atom_constant<caf::atom("eio_send")>;
-/// (close_atom): close the session from the server side ("forced close").
-using close_atom = caf::atom_constant<caf::atom("eio_close")>;
 
 // Timers (with a generation number so a stale timer is ignored).
 using ping_atom = caf::atom_constant<caf::atom("eio_ping")>;

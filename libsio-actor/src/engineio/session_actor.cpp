@@ -111,7 +111,6 @@ public:
       [=](send_atom, std::vector<packet_ptr>& packets, bool is_volatile) {
         write(std::move(packets), is_volatile);
       },
-      [=](close_atom) { close_session("forced close"); },
       [=](ping_atom, std::uint64_t gen) {
         if (gen == ping_gen_)
           send_ping();

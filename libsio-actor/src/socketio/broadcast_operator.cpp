@@ -7,6 +7,7 @@
 #include "engineio/atoms.hpp"
 #include "socketio/atoms.hpp"
 #include "socketio/namespace_state.hpp"
+#include "socketio/run_in_actor.hpp"
 #include "socketio/wire.hpp"
 
 namespace sio {
@@ -17,22 +18,6 @@ namespace {
 
 broadcast_target target_of(const broadcast_operator& op) {
   return broadcast_target{op.rooms(), op.excluded(), op.is_volatile()};
-}
-
-/// Runs `work` in `self`, or in a short-lived helper actor when called from
-/// outside any actor; the helper ends once its requests are answered.
-void run_in_actor(caf::actor_system& sys, caf::event_based_actor* self,
-                  std::function<void(caf::event_based_actor*)> work) {
-  if (self) {
-    work(self);
-    return;
-  }
-  // The work is an argument, not a capture: see spawn_adapter on why.
-  sys.spawn(
-    [](caf::event_based_actor* helper, const std::function<void(caf::event_based_actor*)>& w) {
-      w(helper);
-    },
-    std::move(work));
 }
 
 /// Gathers one answer per socket; calls `done` once, when all answered or

@@ -13,6 +13,7 @@
 #include "cluster/socket_info.hpp"
 #include "engineio/atoms.hpp"
 #include "socketio/atoms.hpp"
+#include "socketio/run_in_actor.hpp"
 
 #include "socketio/namespace_state.hpp"
 
@@ -63,30 +64,26 @@ void namespace_handle::server_side_emit_with_ack(const std::string& event, json 
   }
   cluster::server_event ev{ns_->name, event, cluster::to_bytes(args), timeout.count()};
   auto node = ns_->cluster;
-  // The work is a spawn argument: CAF 0.17 trips UBSan on argument-less function actors.
-  ns_->sys.spawn(
-    [](caf::event_based_actor* self, const caf::actor& node, const cluster::server_event& ev,
-       std::chrono::milliseconds timeout, const broadcast_ack_callback& done) {
-      // The cluster actor bounds each member by `timeout`; this is a backstop.
-      self->request(node, timeout + std::chrono::seconds{1}, cluster::server_emit_ack_atom::value, ev)
-        .then(
-          [=](std::vector<std::string>& answers, bool all_answered) {
-            broadcast_ack_result result;
-            if (!all_answered)
-              result.error = "operation has timed out";
-            for (auto& a : answers) {
-              auto value = cluster::from_bytes(a);
-              result.responses.push_back(value.is_array() && !value.empty() ? value[0] : json());
-            }
-            if (done)
-              done(std::move(result));
-          },
-          [=](caf::error&) {
-            if (done)
-              done(broadcast_ack_result{"operation has timed out", {}});
-          });
-    },
-    node, std::move(ev), timeout, std::move(done));
+  socketio::run_in_actor(ns_->sys, nullptr, [=](caf::event_based_actor* self) {
+    // The cluster actor bounds each member by `timeout`; this is a backstop.
+    self->request(node, timeout + std::chrono::seconds{1}, cluster::server_emit_ack_atom::value, ev)
+      .then(
+        [=](std::vector<std::string>& answers, bool all_answered) {
+          broadcast_ack_result result;
+          if (!all_answered)
+            result.error = "operation has timed out";
+          for (auto& a : answers) {
+            auto value = cluster::from_bytes(a);
+            result.responses.push_back(value.is_array() && !value.empty() ? value[0] : json());
+          }
+          if (done)
+            done(std::move(result));
+        },
+        [=](caf::error&) {
+          if (done)
+            done(broadcast_ack_result{"operation has timed out", {}});
+        });
+  });
 }
 
 broadcast_operator namespace_handle::all() const {
