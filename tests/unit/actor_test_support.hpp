@@ -151,10 +151,14 @@ inline caf::behavior probe(caf::stateful_actor<probe_state>* self, std::string w
     },
     [=](leave_atom, const std::string& room) { log->add(record{who, "leave", {room}, false, 0}); },
     [=](disconnect_atom, bool close) { log->add(record{who, "disconnect", {}, close, 0}); },
-    [=](socket_connected_atom, const std::string& nsp) {
+    // The session writes the packets these carry: record them as a send too.
+    [=](socket_connected_atom, const std::string& nsp, const std::vector<eio::packet_ptr>& packets) {
+      log->add(record{who, "send", texts_of(packets), false, 0});
       log->add(record{who, "connected", {nsp}, false, 0});
     },
-    [=](socket_gone_atom, const std::string& nsp, bool close) {
+    [=](socket_gone_atom, const std::string& nsp, bool close,
+        const std::vector<eio::packet_ptr>& packets) {
+      log->add(record{who, "send", texts_of(packets), false, 0});
       log->add(record{who, "gone", {nsp}, close, 0});
     },
     [=](ack_request_atom, std::uint64_t id, const std::vector<eio::packet_ptr>& packets,

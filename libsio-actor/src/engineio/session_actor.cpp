@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "engineio/atoms.hpp"
+#include "util/debug_log.hpp"
 #include "sio/json.hpp"
 
 namespace sio::engineio {
@@ -347,6 +348,7 @@ private:
     if (state_ == ready_state::closed)
       return;
     state_ = ready_state::closed;
+    util::debug_log("session ", cfg_.sid, " closed: ", reason);
     ++ping_gen_;
     pong_deadline_ = std::chrono::steady_clock::time_point::max();
     ++upgrade_gen_;

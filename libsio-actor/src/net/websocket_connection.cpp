@@ -5,6 +5,7 @@
 #include <caf/send.hpp>
 
 #include "engineio/atoms.hpp"
+#include "util/debug_log.hpp"
 
 namespace sio::net {
 
@@ -136,7 +137,8 @@ void websocket_connection::do_close() {
                   });
 }
 
-void websocket_connection::hard_close(const char*) {
+void websocket_connection::hard_close(const char* why) {
+  util::debug_log("websocket connection ", id_, " aborted: ", why);
   report_closed("transport error");
   closing_ = true;
   if (!writing_) {

@@ -10,6 +10,7 @@
 #include "socketio/namespace_state.hpp"
 #include "socketio/socket_actor.hpp"
 #include "socketio/wire.hpp"
+#include "util/debug_log.hpp"
 
 namespace sio::socketio {
 
@@ -49,12 +50,18 @@ public:
   caf::message_handler extra_behavior(engineio::session_context& ctx) override {
     auto* c = &ctx;
     return {
-      [this](socket_connected_atom, const std::string& nsp) {
+      // Each marks the state and writes the packet that tells the client, in
+      // one step: the client may answer that packet at once.
+      [this, c](socket_connected_atom, const std::string& nsp,
+                std::vector<engineio::packet_ptr>& connect_packets) {
         if (auto i = sockets_.find(nsp); i != sockets_.end())
           i->second.connected = true;
+        c->write(std::move(connect_packets), false);
       },
-      [this, c](socket_gone_atom, const std::string& nsp, bool close) {
+      [this, c](socket_gone_atom, const std::string& nsp, bool close,
+                std::vector<engineio::packet_ptr>& last_packets) {
         sockets_.erase(nsp);
+        c->write(std::move(last_packets), false);
         if (close) {
           // Node's socket.disconnect(true) (client._disconnect()): every other
           // namespace gets its DISCONNECT packet before the connection closes.
@@ -90,8 +97,12 @@ private:
       return;
     }
     auto i = sockets_.find(p.nsp);
-    if (i == sockets_.end() || !i->second.connected)
-      return; // Node ignores packets for a namespace the client is not in
+    if (i == sockets_.end() || !i->second.connected) {
+      // Node ignores packets for a namespace the client is not in
+      util::debug_log("session ", ctx.sid(), ": packet type ", static_cast<int>(p.type),
+                      " for namespace ", p.nsp, " dropped (", i == sockets_.end() ? "not in it" : "not connected yet", ")");
+      return;
+    }
     auto socket = i->second.socket;
     if (p.type == packet_type::disconnect)
       sockets_.erase(i);

@@ -11,6 +11,7 @@
 #include "socketio/atoms.hpp"
 #include "socketio/namespace_state.hpp"
 #include "socketio/wire.hpp"
+#include "util/debug_log.hpp"
 
 namespace sio::socketio {
 
@@ -96,9 +97,8 @@ public:
   void disconnect(bool close) override {
     if (!connected_)
       return;
-    write(to_engine_packets(packet{packet_type::disconnect, nsp(), {}, {}}));
+    leave_session(to_engine_packets(packet{packet_type::disconnect, nsp(), {}, {}}), close);
     finish("server namespace disconnect");
-    send(cfg_.session, socket_gone_atom::value, nsp(), close);
   }
 
   socket_ref ref() const override {
@@ -173,8 +173,7 @@ public:
       return;
     // Ended from outside (server stop) or by a failure: the client and the
     // session must not keep a socket that is gone.
-    write(to_engine_packets(packet{packet_type::disconnect, nsp(), {}, {}}));
-    send(cfg_.session, socket_gone_atom::value, nsp(), false);
+    leave_session(to_engine_packets(packet{packet_type::disconnect, nsp(), {}, {}}), false);
     finish("server shutting down");
   }
 
@@ -196,6 +195,13 @@ private:
 
   void write(std::vector<engineio::packet_ptr> packets, bool is_volatile = false) {
     send(cfg_.session, engineio::send_atom::value, std::move(packets), is_volatile);
+  }
+
+  /// The session forgets us and writes `last_packets` (DISCONNECT or
+  /// CONNECT_ERROR) in one step: a client that reconnects to the namespace at
+  /// once must find the session ready for a new CONNECT.
+  void leave_session(std::vector<engineio::packet_ptr> last_packets, bool close) {
+    send(cfg_.session, socket_gone_atom::value, nsp(), close, std::move(last_packets));
   }
 
   // -- connecting ------------------------------------------------------------
@@ -222,8 +228,8 @@ private:
     body["message"] = err.message;
     if (!err.data.is_null())
       body["data"] = err.data;
-    write(to_engine_packets(packet{packet_type::connect_error, nsp(), {}, std::move(body)}));
-    send(cfg_.session, socket_gone_atom::value, nsp(), false);
+    leave_session(to_engine_packets(packet{packet_type::connect_error, nsp(), {}, std::move(body)}),
+                  false);
     quit();
   }
 
@@ -231,14 +237,17 @@ private:
     connected_ = true;
     ++cfg_.ns->socket_count;
     // CONNECT is queued at the session before the adapter knows us, so no
-    // broadcast can reach the client ahead of it.
+    // broadcast can reach the client ahead of it. It travels in the same
+    // message that tells the session we are connected: as two messages, a
+    // client could answer the CONNECT before the session knew, and the
+    // session would drop that first event.
     json body = json::object();
     body["sid"] = cfg_.id;
-    write(to_engine_packets(packet{packet_type::connect, nsp(), {}, std::move(body)}));
+    send(cfg_.session, socket_connected_atom::value, nsp(),
+         to_engine_packets(packet{packet_type::connect, nsp(), {}, std::move(body)}));
     auto me = caf::actor_cast<caf::actor>(this);
     send(cfg_.ns->adapter, add_atom::value, cfg_.id, me, cfg_.session);
     rooms_.insert(cfg_.id);
-    send(cfg_.session, socket_connected_atom::value, nsp());
     for (auto& h : handlers_->on_connection)
       guarded("connection handler", [&] { h(*this); });
   }
@@ -246,8 +255,10 @@ private:
   // -- packets from the client ---------------------------------------------
 
   void on_packet(packet& p) {
-    if (!connected_)
+    if (!connected_) {
+      util::debug_log("socket ", cfg_.id, ": packet dropped, not connected");
       return;
+    }
     switch (p.type) {
       case packet_type::event:
       case packet_type::binary_event:

@@ -220,7 +220,8 @@ async function startServer(binaryName, args = [], {
   const exe = path.join(binDir, binaryName);
   const proc = spawn(exe, ['--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    // SIO_DEBUG: the library logs why each session ended (see the tag below).
+    env: { SIO_DEBUG: '1', ...process.env, ...env },
   });
   liveServers.add(proc);
 
@@ -232,8 +233,12 @@ async function startServer(binaryName, args = [], {
   };
   proc.stdout.setEncoding('utf8');
   proc.stderr.setEncoding('utf8');
+  // The server's log goes to ours too, prefixed: ctest shows it when a test
+  // fails, which is when one needs to know what the server saw.
+  const tag = `[${binaryName} ${proc.pid}] `;
   proc.stderr.on('data', (chunk) => {
     stderr = append(stderr, chunk);
+    process.stderr.write(chunk.replace(/^(?=.)/gm, tag));
   });
 
   let exitInfo = null; // { code, signal } once exited

@@ -125,12 +125,20 @@ async function waitUpgraded(socket, timeoutMs = CONNECT_TIMEOUT_MS) {
   });
 }
 
+/// The client's view of its connection, for error messages.
+function describeClient(socket) {
+  const engine = socket.io && socket.io.engine;
+  return `socket ${socket.id || '-'} connected=${socket.connected}, engine ${engine ? engine.id : '-'} ` +
+    `${engine ? engine.readyState : 'none'} over ${engine && engine.transport ? engine.transport.name : 'none'}`;
+}
+
 /// Emits with an ack request; resolves with every ack argument (an array).
 function ackAll(socket, event, ...args) {
   return new Promise((resolve, reject) => {
     socket.timeout(ACK_TIMEOUT_MS).emit(event, ...args, (err, ...answer) => {
       if (err)
-        reject(new Error(`${socket.label}: no ack for '${event}' within ${ACK_TIMEOUT_MS} ms (${err.message})`));
+        reject(new Error(`${socket.label}: no ack for '${event}' within ${ACK_TIMEOUT_MS} ms (${err.message}; ` +
+          `${describeClient(socket)})`));
       else
         resolve(answer);
     });
