@@ -51,6 +51,7 @@ struct config : caf::actor_system_config {
   double flood_burst = 40;
   std::size_t max_http_buffer_size = 100000;
   unsigned io_threads = 1;
+  std::string balance = "least-connection";
   std::string cluster_listen;
   std::vector<std::string> join; // from repeated --join options
   config() {
@@ -64,7 +65,8 @@ struct config : caf::actor_system_config {
       .add(flood_burst, "flood-burst", "chat messages one client may send at once")
       .add(max_http_buffer_size, "max-http-buffer-size",
            "largest packet a client may send, in bytes (larger: disconnected)")
-      .add(io_threads, "io-threads", "Asio I/O threads")
+      .add(io_threads, "io-threads", "I/O shards (Asio threads); the acceptor spreads connections")
+      .add(balance, "balance", "how: least-connection, round-robin or random")
       .add(cluster_listen, "cluster-listen",
            "host:port of this node's cluster endpoint (e.g. 127.0.0.1:4001; port 0 picks one)");
     // --join host:port (repeatable) is taken from the command line in main().
@@ -340,6 +342,13 @@ int run(caf::actor_system& sys, const config& cfg) {
   listen.host = cfg.host;
   listen.port = cfg.port;
   listen.io_threads = std::max(1u, cfg.io_threads);
+  if (auto b = sio::parse_balance(cfg.balance)) {
+    listen.balance = *b;
+  } else {
+    std::cerr << "sio-chat: --balance wants least-connection, round-robin or random, got '"
+              << cfg.balance << "'" << std::endl;
+    return 1;
+  }
   sio::http_server http{sys, listen};
 
   const std::string html = "text/html; charset=utf-8";

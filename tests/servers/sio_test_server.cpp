@@ -42,6 +42,8 @@ struct config : caf::actor_system_config {
   std::int64_t ping_interval = 25000;
   std::int64_t ping_timeout = 20000;
   std::int64_t connect_timeout = 45000;
+  unsigned io_threads = 1;
+  std::string balance = "least-connection";
   std::string cluster_listen;     // host:port; empty: a single node
   std::vector<std::string> join;  // from repeated --join (taken out in main)
   config() {
@@ -51,6 +53,8 @@ struct config : caf::actor_system_config {
       .add(ping_interval, "ping-interval", "Engine.IO ping interval in ms")
       .add(ping_timeout, "ping-timeout", "Engine.IO ping timeout in ms")
       .add(connect_timeout, "connect-timeout", "ms a client has to join a namespace")
+      .add(io_threads, "io-threads", "I/O shards (Asio threads)")
+      .add(balance, "balance", "least-connection, round-robin or random")
       .add(cluster_listen, "cluster-listen", "host:port of this node's cluster endpoint");
   }
 };
@@ -351,6 +355,11 @@ void run(caf::actor_system& sys, const config& cfg) {
   sio::listen_options listen;
   listen.host = cfg.host;
   listen.port = cfg.port;
+  listen.io_threads = std::max(1u, cfg.io_threads);
+  auto balance = sio::parse_balance(cfg.balance);
+  if (!balance)
+    throw std::runtime_error("--balance wants least-connection, round-robin or random");
+  listen.balance = *balance;
   sio::http_server http{sys, listen};
 
   sio::server_options opts;
@@ -370,7 +379,11 @@ void run(caf::actor_system& sys, const config& cfg) {
   // The handlers reference `io` (not a namespace_handle, which would keep its
   // own namespace alive in a cycle); `io` outlives the listener.
   io.of("/").use(auth_middleware);
-  io.of("/").on_connection([&io, log](sio::socket& s) { on_main_connection(io, log, s); });
+  io.of("/").on_connection([&io, &http, log](sio::socket& s) {
+    on_main_connection(io, log, s);
+    // Live connections per I/O shard (--io-threads), for the acceptor tests.
+    s.on("shard-loads", [&http](sio::socket&, sio::event& e) { ack_one(e, http.shard_loads()); });
+  });
   // From the other nodes of a cluster: "relay" is shown to this node's clients;
   // "whoami-node" is answered with this node's cluster port.
   io.of("/").on_server_side("relay", [&io](json args, sio::ack_handle) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -35,6 +36,8 @@ public:
   /// Stops accepting, closes every connection and joins the I/O threads.
   void stop();
   std::uint16_t port() const noexcept;
+  /// Live connections (HTTP and WebSocket) per I/O shard.
+  std::vector<std::size_t> shard_loads() const;
   /// Engine.IO sessions open right now, over every endpoint.
   std::size_t session_count() const;
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sio/balance.hpp"
+
 namespace sio {
 
 struct listen_options {
@@ -12,8 +14,11 @@ struct listen_options {
   std::string host = "127.0.0.1";
   /// 0 picks a free port; http_server::port() tells which.
   std::uint16_t port = 0;
-  /// Asio I/O threads serving the sockets.
+  /// I/O shards (one Asio io_context and thread each) serving the sockets;
+  /// the acceptor actor gives each new connection to one of them.
   unsigned io_threads = 1;
+  /// How the acceptor picks the shard for a new connection.
+  balance_method balance = balance_method::least_connection;
   /// Largest request header block in bytes (Node: 16 KiB).
   std::size_t max_header_bytes = 16 * 1024;
   /// A keep-alive connection idle this long is closed.

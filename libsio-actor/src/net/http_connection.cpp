@@ -20,8 +20,15 @@ response make_response(http::status status, std::string body, std::string_view c
 
 http_connection::http_connection(tcp::socket socket,
                                  std::shared_ptr<const std::vector<mounted_route>> routes,
-                                 http_connection_limits limits)
-  : stream_(std::move(socket)), routes_(std::move(routes)), limits_(limits) {
+                                 http_connection_limits limits, live_connection token,
+                                 std::string_view bytes_read)
+  : stream_(std::move(socket)), routes_(std::move(routes)), limits_(limits),
+    token_(std::move(token)) {
+  if (!bytes_read.empty()) {
+    auto buf = buffer_.prepare(bytes_read.size());
+    asio::buffer_copy(buf, asio::buffer(bytes_read.data(), bytes_read.size()));
+    buffer_.commit(bytes_read.size());
+  }
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec)
@@ -173,7 +180,8 @@ void http_connection::upgrade_to_websocket(request req, std::size_t max_message_
                                           ready = std::move(ready)]() mutable {
     self->stream_.expires_never();
     auto ws = std::make_shared<websocket_connection>(std::move(self->stream_), max_message_bytes,
-                                                     max_queue_bytes, idle_timeout);
+                                                     max_queue_bytes, idle_timeout,
+                                                     std::move(self->token_));
     ws->accept(std::move(req), std::move(ready));
   });
 }

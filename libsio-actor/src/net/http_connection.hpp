@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "net/http_types.hpp"
+#include "net/live_counter.hpp"
 #include "sio/listen_options.hpp"
 
 namespace sio::net {
@@ -40,8 +41,11 @@ struct http_connection_limits {
 
 class http_connection : public std::enable_shared_from_this<http_connection> {
 public:
+  /// `bytes_read`: what another process already read from the socket (a
+  /// primary handing the connection over); `token` counts it at its shard.
   http_connection(tcp::socket socket, std::shared_ptr<const std::vector<mounted_route>> routes,
-                  http_connection_limits limits);
+                  http_connection_limits limits, live_connection token = {},
+                  std::string_view bytes_read = {});
 
   void start();
 
@@ -81,6 +85,7 @@ private:
   bool drain_before_close_ = false;
   std::size_t drained_bytes_ = 0;
   std::function<void()> on_abort_;
+  live_connection token_;
 };
 
 /// A plain answer with the given status, content type and body.

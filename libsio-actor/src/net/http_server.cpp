@@ -1,17 +1,23 @@
 #include "sio/http_server.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <optional>
 #include <iostream>
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
 #include "engineio/callback_handler.hpp"
+#include "net/acceptor_actor.hpp"
 #include "net/engine_endpoint.hpp"
 #include "net/http_connection.hpp"
 #include "net/static_file_route.hpp"
@@ -22,32 +28,70 @@ namespace sio {
 
 using namespace sio::net;
 
+/// One Asio io_context and its thread; every connection lives on one shard.
+struct io_shard {
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  live_counter live = std::make_shared<std::atomic<std::size_t>>(0);
+  std::thread thread;
+};
+
 struct http_server::impl {
-  impl(caf::actor_system& s, listen_options o)
-    : sys(s), opts(std::move(o)), acceptor(ioc), accept_retry(ioc) {}
+  impl(caf::actor_system& s, listen_options o) : sys(s), opts(std::move(o)) {
+    for (unsigned n = 0; n < std::max(1u, opts.io_threads); ++n)
+      shards.push_back(std::make_unique<io_shard>());
+    acceptor.emplace(shards.front()->ioc);
+    accept_retry.emplace(shards.front()->ioc);
+  }
 
   void do_accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open())
+    acceptor->async_accept(asio::make_strand(shards.front()->ioc), [this](beast::error_code ec,
+                                                                     tcp::socket s) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open())
         return;
       if (ec) {
         // Out of file descriptors (or similar): retrying at once would spin a
         // core while nothing can change; existing clients go on meanwhile.
         std::cerr << "sio-actor: accept failed (" << ec.message() << "), retrying in 100 ms"
                   << std::endl;
-        accept_retry.expires_after(std::chrono::milliseconds{100});
-        accept_retry.async_wait([this](beast::error_code wait_ec) {
+        accept_retry->expires_after(std::chrono::milliseconds{100});
+        accept_retry->async_wait([this](beast::error_code wait_ec) {
           if (!wait_ec)
             do_accept();
         });
         return;
       }
-      http_connection_limits limits;
-      limits.max_header_bytes = opts.max_header_bytes;
-      limits.max_body_bytes = max_body;
-      limits.idle_timeout = opts.idle_timeout;
-      std::make_shared<http_connection>(std::move(s), routes, limits)->start();
+      if (shards.size() == 1) // nothing to choose
+        start_connection(std::move(s), live_connection{shards.front()->live});
+      else
+        caf::anon_send(acceptor_actor, assign_atom::value, static_cast<int>(s.release()),
+                       std::string{});
       do_accept();
+    });
+  }
+
+  /// Serves `s` on the shard its executor belongs to.
+  void start_connection(tcp::socket s, live_connection token) {
+    http_connection_limits limits;
+    limits.max_header_bytes = opts.max_header_bytes;
+    limits.max_body_bytes = max_body;
+    limits.idle_timeout = opts.idle_timeout;
+    std::make_shared<http_connection>(std::move(s), routes, limits, std::move(token))->start();
+  }
+
+  /// The acceptor actor's choice: adopt the descriptor on that shard.
+  void deliver(std::size_t index, int fd, live_connection token) {
+    auto& shard = *shards[index];
+    auto held = std::make_shared<live_connection>(std::move(token));
+    asio::post(shard.ioc, [this, index, fd, held, protocol = endpoint_protocol] {
+      tcp::socket s{asio::make_strand(shards[index]->ioc)};
+      beast::error_code ec;
+      s.assign(protocol, fd, ec);
+      if (ec) {
+        ::close(fd);
+        return;
+      }
+        start_connection(std::move(s), std::move(*held));
     });
   }
 
@@ -81,10 +125,11 @@ struct http_server::impl {
 
   caf::actor_system& sys;
   listen_options opts;
-  asio::io_context ioc;
-  tcp::acceptor acceptor;
-  asio::steady_timer accept_retry;
-  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<io_shard>> shards;
+  std::optional<tcp::acceptor> acceptor;       // on shard 0
+  std::optional<asio::steady_timer> accept_retry;
+  caf::actor acceptor_actor;                   // with several shards only
+  tcp endpoint_protocol = tcp::v4();
   std::shared_ptr<const std::vector<mounted_route>> routes =
     std::make_shared<std::vector<mounted_route>>();
   std::vector<std::shared_ptr<engine_endpoint>> engines;
@@ -123,15 +168,26 @@ std::uint16_t http_server::start() {
   if (i.max_body == 0)
     i.max_body = 1000000;
   tcp::endpoint ep{asio::ip::make_address(i.opts.host), i.opts.port};
-  i.acceptor.open(ep.protocol());
-  i.acceptor.set_option(asio::socket_base::reuse_address(true));
-  i.acceptor.bind(ep);
-  i.acceptor.listen(asio::socket_base::max_listen_connections);
-  i.port = i.acceptor.local_endpoint().port();
+  i.endpoint_protocol = ep.protocol();
+  i.acceptor->open(ep.protocol());
+  i.acceptor->set_option(asio::socket_base::reuse_address(true));
+  i.acceptor->bind(ep);
+  i.acceptor->listen(asio::socket_base::max_listen_connections);
+  i.port = i.acceptor->local_endpoint().port();
+  if (i.shards.size() > 1) {
+    net::acceptor_config ac;
+    ac.balance = i.opts.balance;
+    for (auto& sh : i.shards)
+      ac.loads.push_back(sh->live);
+    ac.deliver = [&i](std::size_t target, int fd, std::string, live_connection token) {
+      i.deliver(target, fd, std::move(token));
+    };
+    i.acceptor_actor = net::spawn_acceptor(i.sys, std::move(ac));
+  }
   i.do_accept();
   i.running = true;
-  for (unsigned n = 0; n < std::max(1u, i.opts.io_threads); ++n)
-    i.threads.emplace_back([&i] { i.ioc.run(); });
+  for (auto& sh : i.shards)
+    sh->thread = std::thread{[&ioc = sh->ioc] { ioc.run(); }};
   return i.port;
 }
 
@@ -140,11 +196,13 @@ void http_server::stop() {
   if (!i.running)
     return;
   i.running = false;
-  asio::post(i.ioc, [&i] {
+  asio::post(i.shards.front()->ioc, [&i] {
     beast::error_code ec;
-    i.acceptor.close(ec);
-    i.accept_retry.cancel();
+    i.acceptor->close(ec);
+    i.accept_retry->cancel();
   });
+  if (i.acceptor_actor)
+    caf::anon_send_exit(std::exchange(i.acceptor_actor, nullptr), caf::exit_reason::user_shutdown);
   // Sessions end with the server: an actor left running would keep the actor
   // system from shutting down. Their transports close on the I/O threads, so
   // those run until every session is gone (bounded).
@@ -155,14 +213,24 @@ void http_server::stop() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{3};
   while (session_count() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  i.ioc.stop();
-  for (auto& t : i.threads)
-    t.join();
-  i.threads.clear();
+  for (auto& sh : i.shards) {
+    sh->work.reset();
+    sh->ioc.stop();
+  }
+  for (auto& sh : i.shards)
+    if (sh->thread.joinable())
+      sh->thread.join();
 }
 
 std::uint16_t http_server::port() const noexcept {
   return impl_->port;
+}
+
+std::vector<std::size_t> http_server::shard_loads() const {
+  std::vector<std::size_t> loads;
+  for (auto& sh : impl_->shards)
+    loads.push_back(sh->live->load(std::memory_order_relaxed));
+  return loads;
 }
 
 std::size_t http_server::session_count() const {

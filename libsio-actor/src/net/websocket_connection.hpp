@@ -14,6 +14,7 @@
 
 #include "engineio/transport.hpp"
 #include "net/http_types.hpp"
+#include "net/live_counter.hpp"
 
 namespace sio::net {
 
@@ -21,7 +22,8 @@ class websocket_connection final : public engineio::ws_channel,
                                    public std::enable_shared_from_this<websocket_connection> {
 public:
   websocket_connection(beast::tcp_stream stream, std::size_t max_message_bytes,
-                       std::size_t max_queue_bytes, std::chrono::milliseconds idle_timeout);
+                       std::size_t max_queue_bytes, std::chrono::milliseconds idle_timeout,
+                       live_connection token = {});
 
   /// Completes the handshake; `ready` runs on the strand once it succeeded.
   void accept(request req, std::function<void(std::shared_ptr<websocket_connection>)> ready);
@@ -50,6 +52,7 @@ private:
   bool close_requested_ = false;
   bool closing_ = false;
   bool reported_ = false;
+  live_connection token_; // counts us at our I/O shard
 };
 
 } // namespace sio::net
