@@ -10,6 +10,10 @@
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 
+#include "cluster/node_tag.hpp"
+#include "engineio/atoms.hpp"
+#include "engineio/packet.hpp"
+
 namespace sio::cluster {
 
 namespace {
@@ -256,6 +260,34 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
       add_member(self, address, node);
       return member_list(self);
     },
+    [=](route_atom, const std::string& tag) -> caf::result<caf::actor> {
+      for (auto& [address, node] : self->state.members)
+        if (node_tag(address) == tag)
+          return node;
+      return caf::make_error(caf::sec::invalid_argument, "no member with tag " + tag);
+    },
+    [=](fwd_poll_atom, const std::string& sid, const caf::actor& forwarder) {
+      auto session = self->state.cfg.find_session ? self->state.cfg.find_session(sid)
+                                                  : std::nullopt;
+      if (!session)
+        return false;
+      std::shared_ptr<engineio::poll_responder> r =
+        std::make_shared<actor_poll_responder>(forwarder);
+      self->send(*session, engineio::poll_atom::value, std::move(r));
+      return true;
+    },
+    [=](fwd_post_atom, const std::string& sid, const std::string& body) {
+      auto session = self->state.cfg.find_session ? self->state.cfg.find_session(sid)
+                                                  : std::nullopt;
+      if (!session)
+        return false;
+      std::vector<engineio::packet> packets;
+      if (engineio::decode_payload(body, packets))
+        self->send(*session, engineio::data_atom::value, std::move(packets));
+      else
+        self->send(*session, engineio::parse_error_atom::value);
+      return true;
+    },
     [=](members_atom) {
       std::vector<std::string> addresses;
       for (auto& kv : self->state.members)
@@ -312,6 +344,15 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
 
 caf::actor spawn_cluster_actor(caf::actor_system& sys, cluster_config cfg) {
   return sys.spawn(cluster, std::move(cfg));
+}
+
+void actor_poll_responder::send_payload(std::string payload) {
+  caf::anon_send(forwarder_, poll_answer_atom::value, std::uint32_t{200}, std::move(payload));
+}
+
+void actor_poll_responder::send_error(unsigned status, std::string json_body) {
+  caf::anon_send(forwarder_, poll_answer_atom::value, static_cast<std::uint32_t>(status),
+                 std::move(json_body));
 }
 
 } // namespace sio::cluster

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include "cluster/messages.hpp"
+#include "engineio/transport.hpp"
 #include "sio/cluster_options.hpp"
 
 namespace sio::cluster {
@@ -37,6 +39,19 @@ struct cluster_config {
   std::function<void(caf::event_based_actor* self, const ack_broadcast&,
                      std::function<void(std::vector<std::string>, bool)> done)>
     local_ack_broadcast;
+  /// The session actor with this sid on this node, if any.
+  std::function<std::optional<caf::actor>(const std::string& sid)> find_session;
+};
+
+/// Answers a forwarded GET through the forwarder actor on the node that got it.
+class actor_poll_responder final : public engineio::poll_responder {
+public:
+  explicit actor_poll_responder(caf::actor forwarder) : forwarder_(std::move(forwarder)) {}
+  void send_payload(std::string payload) override;
+  void send_error(unsigned status, std::string json_body) override;
+
+private:
+  caf::actor forwarder_;
 };
 
 caf::actor spawn_cluster_actor(caf::actor_system& sys, cluster_config cfg);

@@ -154,4 +154,18 @@ using publish_broadcast_atom = caf::atom_constant<caf::atom("sio_pbcast")>;
 /// (remote_broadcast_atom, remote_broadcast): from another member, for our sockets.
 using remote_broadcast_atom = caf::atom_constant<caf::atom("sio_rbcast")>;
 
+// -- requests for a session on another node (session_forwarder) --
+/// (route_atom, tag) -> caf::actor: the cluster actor of the member whose sids
+/// carry `tag` (local; an error if no member has it).
+using route_atom = caf::atom_constant<caf::atom("sio_route")>;
+/// (fwd_poll_atom, sid, forwarder) -> bool: a long-polling GET for a session
+/// of this node; its answer goes to the forwarder as poll_answer_atom. False:
+/// no such session.
+using fwd_poll_atom = caf::atom_constant<caf::atom("sio_fpoll")>;
+/// (fwd_post_atom, sid, body) -> bool: a POST payload for a session of this node.
+using fwd_post_atom = caf::atom_constant<caf::atom("sio_fpost")>;
+/// (poll_answer_atom, status, body): the session's answer to a forwarded GET
+/// (200 with a payload, or an error status with a JSON body).
+using poll_answer_atom = caf::atom_constant<caf::atom("sio_pansw")>;
+
 } // namespace sio::cluster

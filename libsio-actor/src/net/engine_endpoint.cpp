@@ -60,9 +60,13 @@ std::int64_t now_ms() {
 } // namespace
 
 engine_endpoint::engine_endpoint(caf::actor_system& sys, engine_options opts,
-                                 engineio::handler_factory factory)
+                                 engineio::handler_factory factory,
+                                 std::shared_ptr<engineio::session_registry> registry,
+                                 std::string sid_prefix, forward_unknown_sid forward)
   : sys_(sys), options_(std::make_shared<const engine_options>(std::move(opts))),
-    factory_(std::move(factory)), registry_(std::make_shared<engineio::session_registry>()) {
+    factory_(std::move(factory)),
+    registry_(registry ? std::move(registry) : std::make_shared<engineio::session_registry>()),
+    sid_prefix_(std::move(sid_prefix)), forward_(std::move(forward)) {
 }
 
 void engine_endpoint::reject(const std::shared_ptr<http_connection>& conn, const request& req,
@@ -101,8 +105,21 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
     return;
   }
   auto session = registry_->find(sid_it->second);
-  if (!session)
+  if (!session) {
+    // Another node's (or worker's) session: stickiness is an optimisation,
+    // the owner serves the request through the cluster.
+    bool polling_request = polling && !upgrade
+                           && (req.method() == http::verb::get || req.method() == http::verb::post);
+    if (polling_request && forward_) {
+      bool is_post = req.method() == http::verb::post;
+      std::shared_ptr<engineio::poll_responder> responder =
+        std::make_shared<http_poll_responder>(conn, req, options_);
+      if (forward_(sid_it->second, is_post, is_post ? std::move(req.body()) : std::string{},
+                   std::move(responder)))
+        return;
+    }
     return reject(conn, req, 1); // Session ID unknown
+  }
   if (upgrade) {
     if (!websocket)
       return reject(conn, req, 3);
@@ -154,7 +171,7 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
 void engine_endpoint::open_session(const std::shared_ptr<http_connection>& conn, request req,
                                    bool websocket) {
   engineio::session_config cfg;
-  cfg.sid = engineio::generate_id();
+  cfg.sid = sid_prefix_ + engineio::generate_id();
   cfg.options = options_;
   cfg.registry = registry_;
   cfg.handler = factory_();

@@ -4,20 +4,34 @@
 // that owns the sid.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include <caf/actor_system.hpp>
 
 #include "engineio/session_handler.hpp"
 #include "engineio/session_registry.hpp"
+#include "engineio/transport.hpp"
 #include "net/http_connection.hpp"
 #include "sio/engine_options.hpp"
 
 namespace sio::net {
 
+/// Serves a polling request (GET, or POST with its body) for a sid this
+/// process does not have, e.g. by forwarding it to the cluster member that
+/// owns it. Returns false if it cannot (the client then gets "Session ID unknown").
+using forward_unknown_sid = std::function<bool(const std::string& sid, bool is_post,
+                                               std::string body,
+                                               std::shared_ptr<engineio::poll_responder>)>;
+
 class engine_endpoint final : public http_route {
 public:
-  engine_endpoint(caf::actor_system& sys, engine_options opts, engineio::handler_factory factory);
+  /// `registry`: where sessions are found by sid (shared with a cluster
+  /// actor); null creates one. `sid_prefix` starts every new sid.
+  engine_endpoint(caf::actor_system& sys, engine_options opts, engineio::handler_factory factory,
+                  std::shared_ptr<engineio::session_registry> registry = nullptr,
+                  std::string sid_prefix = {}, forward_unknown_sid forward = nullptr);
 
   void handle(const std::shared_ptr<http_connection>& conn, request req) override;
 
@@ -34,6 +48,8 @@ private:
   std::shared_ptr<const engine_options> options_;
   engineio::handler_factory factory_;
   std::shared_ptr<engineio::session_registry> registry_;
+  std::string sid_prefix_;
+  forward_unknown_sid forward_;
 };
 
 } // namespace sio::net

@@ -106,11 +106,15 @@ struct http_server::impl {
   }
 
   /// An Engine.IO endpoint (bare or under Socket.IO) at opts.path.
-  void mount_engine(engine_options opts, engineio::handler_factory factory) {
+  void mount_engine(engine_options opts, engineio::handler_factory factory,
+                    socketio::endpoint_wiring wiring = {}) {
     opts.path = normalize_path(opts.path);
     max_body = std::max(max_body, opts.max_http_buffer_size);
     auto path = opts.path;
-    auto ep = std::make_shared<engine_endpoint>(sys, std::move(opts), std::move(factory));
+    auto ep = std::make_shared<engine_endpoint>(sys, std::move(opts), std::move(factory),
+                                                std::move(wiring.sessions),
+                                                std::move(wiring.sid_prefix),
+                                                std::move(wiring.forward));
     engines.push_back(ep);
     mount(std::move(path), ep);
   }
@@ -152,7 +156,8 @@ void http_server::serve_engine(engine_options opts, engine_handlers handlers) {
 }
 
 void http_server::serve(server& io) {
-  impl_->mount_engine(socketio::engine_options_of(io), socketio::handler_factory_of(io));
+  impl_->mount_engine(socketio::engine_options_of(io), socketio::handler_factory_of(io),
+                      socketio::endpoint_wiring_of(io));
 }
 
 void http_server::serve_file(std::string url_path, std::string file_path,

@@ -1,5 +1,8 @@
 #include "socketio/namespace_state.hpp"
 
+#include "cluster/node_tag.hpp"
+#include "cluster/session_forwarder.hpp"
+
 #include <caf/send.hpp>
 
 #include "socketio/adapter_actor.hpp"
@@ -68,6 +71,31 @@ engine_options engine_options_of(const server& io) {
 engineio::handler_factory handler_factory_of(const server& io) {
   auto state = io.state();
   return [state] { return make_client_handler(state); };
+}
+
+endpoint_wiring endpoint_wiring_of(const server& io) {
+  auto state = io.state();
+  endpoint_wiring w;
+  w.sessions = state->sessions;
+  w.sid_prefix = state->sid_prefix;
+  if (state->cluster) {
+    auto& sys = state->sys;
+    auto cluster = state->cluster;
+    auto own_tag = cluster::tag_of_sid(state->sid_prefix + "x");
+    // Long enough for a parked GET: the session answers within a ping interval.
+    auto timeout = state->options->engine.ping_interval + state->options->engine.ping_timeout;
+    w.forward = [&sys, cluster, own = std::string{own_tag}, timeout](
+                  const std::string& sid, bool is_post, std::string body,
+                  std::shared_ptr<engineio::poll_responder> responder) {
+      auto tag = cluster::tag_of_sid(sid);
+      if (tag.empty() || tag == own)
+        return false; // not from a cluster member, or ours and gone
+      cluster::forward_request(sys, cluster,
+                               {sid, is_post, std::move(body), std::move(responder), timeout});
+      return true;
+    };
+  }
+  return w;
 }
 
 } // namespace sio::socketio

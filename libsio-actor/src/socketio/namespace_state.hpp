@@ -13,6 +13,8 @@
 #include <caf/actor_system.hpp>
 
 #include "engineio/session_handler.hpp"
+#include "engineio/session_registry.hpp"
+#include "net/engine_endpoint.hpp"
 #include "sio/server.hpp"
 
 namespace sio::socketio {
@@ -72,6 +74,12 @@ struct server_state {
   const std::shared_ptr<const server_options> options;
   caf::actor cluster;
   std::uint16_t cluster_port = 0;
+  /// This node's sessions by sid: the HTTP endpoint adds them, the cluster
+  /// actor finds them for requests forwarded from other nodes.
+  std::shared_ptr<engineio::session_registry> sessions =
+    std::make_shared<engineio::session_registry>();
+  /// In a cluster: the start of every sid, naming this node (cluster/node_tag.hpp).
+  std::string sid_prefix;
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<namespace_state>> namespaces;
   std::vector<dynamic_namespace> dynamic;
@@ -80,5 +88,13 @@ struct server_state {
 /// For http_server::serve(server&).
 engine_options engine_options_of(const server& io);
 engineio::handler_factory handler_factory_of(const server& io);
+/// The session registry, sid prefix and (in a cluster) the forwarding of
+/// requests for other nodes' sessions, for the HTTP endpoint.
+struct endpoint_wiring {
+  std::shared_ptr<engineio::session_registry> sessions;
+  std::string sid_prefix;
+  net::forward_unknown_sid forward;
+};
+endpoint_wiring endpoint_wiring_of(const server& io);
 
 } // namespace sio::socketio

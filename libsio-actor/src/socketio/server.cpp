@@ -10,6 +10,7 @@
 #include <caf/send.hpp>
 
 #include "cluster/cluster_actor.hpp"
+#include "cluster/node_tag.hpp"
 #include "cluster/socket_info.hpp"
 #include "engineio/atoms.hpp"
 #include "socketio/atoms.hpp"
@@ -196,6 +197,9 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
         done(std::move(answers), r.ok());
       });
   };
+  cfg.find_session = [sessions = state.sessions](const std::string& sid) {
+    return sessions->find(sid);
+  };
   cfg.local_bulk = [weak](const cluster::node_request& req) {
     auto op = local_selection(weak, req, nullptr);
     if (!op)
@@ -220,6 +224,7 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
   state.cluster_port = *port;
   auto address = opts.advertise.empty() ? opts.listen_host + ":" + std::to_string(*port)
                                         : opts.advertise;
+  state.sid_prefix = cluster::sid_prefix(address);
   caf::anon_send(state.cluster, cluster::start_atom::value, address);
 }
 
