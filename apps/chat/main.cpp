@@ -12,7 +12,10 @@
 //   to-room       [room, msg]: "chat message" with msg to that room (benchmark contract)
 // Bad input (non-text, too long, floods, oversized packets) only ever affects
 // the client that sent it.
+#include <unistd.h>
+
 #include <algorithm>
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -52,6 +55,9 @@ struct config : caf::actor_system_config {
   std::size_t max_http_buffer_size = 100000;
   unsigned io_threads = 1;
   std::string balance = "least-connection";
+  unsigned workers = 0;
+  int worker_socket = -1; // set by a primary for its workers
+  int worker_report = -1;
   std::string cluster_listen;
   std::vector<std::string> join; // from repeated --join options
   config() {
@@ -67,6 +73,10 @@ struct config : caf::actor_system_config {
            "largest packet a client may send, in bytes (larger: disconnected)")
       .add(io_threads, "io-threads", "I/O shards (Asio threads); the acceptor spreads connections")
       .add(balance, "balance", "how: least-connection, round-robin or random")
+      .add(workers, "workers",
+           "worker processes behind one primary (0: a single process); sessions stay sticky")
+      .add(worker_socket, "worker-socket", "(set by the primary) hand-over socket")
+      .add(worker_report, "worker-report", "(set by the primary) load report socket")
       .add(cluster_listen, "cluster-listen",
            "host:port of this node's cluster endpoint (e.g. 127.0.0.1:4001; port 0 picks one)");
     // --join host:port (repeatable) is taken from the command line in main().
@@ -292,6 +302,10 @@ void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
 
   // The benchmark contract.
   s.on("echo", [](sio::socket&, sio::event& e) { e.ack(e.args); });
+  // Which process serves this client (--workers: which worker): {port, pid}.
+  s.on("where", [port](sio::socket&, sio::event& e) {
+    e.ack(sio::json::array({sio::json{{"port", port->load()}, {"pid", ::getpid()}}}));
+  });
   // Clients connected across the whole cluster (this node alone when single).
   s.on("online", [nsp](sio::socket& s, sio::event& e) {
     auto all = everyone(nsp, s.self());
@@ -403,13 +417,24 @@ int run(caf::actor_system& sys, const config& cfg) {
     return 1;
   }
   port->store(bound);
-  std::cout << "sio-chat listening on http://" << cfg.host << ":" << bound << std::endl;
-  if (io.cluster_port() != 0)
+  std::unique_ptr<sio::primary_link> primary;
+  if (cfg.worker_socket >= 0)
+    primary = std::make_unique<sio::primary_link>(http, cfg.worker_socket, cfg.worker_report);
+  if (primary) {
+    // Its own listener is for direct debugging; clients come through the primary.
+    std::cout << "sio-chat worker (pid " << ::getpid() << ") serving on port " << bound
+              << ", cluster endpoint 127.0.0.1:" << io.cluster_port() << std::endl;
+  } else {
+    std::cout << "sio-chat listening on http://" << cfg.host << ":" << bound << std::endl;
+  }
+  if (io.cluster_port() != 0 && !primary)
     std::cout << "sio-chat cluster endpoint " << io_opts.cluster.listen_host << ":"
               << io.cluster_port() << std::endl;
-  std::cout << "open http://" << (cfg.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.host)
-            << ":" << bound << "/ in a browser (Ctrl-C stops)" << std::endl;
+  if (!primary)
+    std::cout << "open http://" << (cfg.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.host)
+              << ":" << bound << "/ in a browser (Ctrl-C stops)" << std::endl;
   sio::wait_for_shutdown_signal();
+  primary.reset();
   http.stop();
   caf::anon_send_exit(roster, caf::exit_reason::user_shutdown);
   return 0;
@@ -434,5 +459,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   caf::actor_system sys{cfg};
+  if (cfg.workers > 0 && cfg.worker_socket < 0) {
+    sio::primary_options po;
+    po.host = cfg.host;
+    po.port = cfg.port;
+    po.workers = cfg.workers;
+    po.name = "sio-chat";
+    auto b = sio::parse_balance(cfg.balance);
+    po.balance = b ? *b : sio::balance_method::least_connection;
+    po.worker_command = sio::worker_command_from(argc, argv);
+    return sio::run_primary(sys, po);
+  }
   return run(sys, cfg);
 }

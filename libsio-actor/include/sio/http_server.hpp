@@ -33,6 +33,12 @@ public:
 
   /// Binds and starts accepting; returns the bound port. Throws on bind failure.
   std::uint16_t start();
+  /// Serves a connection accepted elsewhere (a primary process handed it
+  /// over), of which `bytes_read` were already read. Call after start().
+  void adopt(int fd, std::string bytes_read);
+  /// The start of this server's session ids (names its node in a cluster).
+  std::string sid_prefix() const;
+
   /// Stops accepting, closes every connection and joins the I/O threads.
   void stop();
   std::uint16_t port() const noexcept;

@@ -3,7 +3,7 @@
 
 namespace sio {
 
-/// Blocks SIGINT and SIGTERM in the calling thread and in every thread it
+/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and in every thread it
 /// starts afterwards. Call it first thing in main(), before the actor system
 /// and the I/O threads exist, so the signals reach wait_for_shutdown_signal().
 void block_shutdown_signals();

@@ -15,3 +15,4 @@
 #include "sio/server.hpp"
 #include "sio/signals.hpp"
 #include "sio/socket.hpp"
+#include "sio/workers.hpp"

@@ -245,6 +245,10 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
           ids.push_back(kv.first);
         for (auto id : ids)
           settle(self, id, address);
+        // Lost, not stopped (a crash, a network partition): keep trying, so
+        // the two sides of a healed partition join again by themselves.
+        if (dm.reason != caf::exit_reason::user_shutdown && dm.reason != caf::exit_reason::normal)
+          retry_later(self, address, "lost");
         return;
       }
     }

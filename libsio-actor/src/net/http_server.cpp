@@ -1,5 +1,6 @@
 #include "sio/http_server.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,27 +72,34 @@ struct http_server::impl {
   }
 
   /// Serves `s` on the shard its executor belongs to.
-  void start_connection(tcp::socket s, live_connection token) {
+  void start_connection(tcp::socket s, live_connection token, std::string_view bytes_read = {}) {
     http_connection_limits limits;
     limits.max_header_bytes = opts.max_header_bytes;
     limits.max_body_bytes = max_body;
     limits.idle_timeout = opts.idle_timeout;
-    std::make_shared<http_connection>(std::move(s), routes, limits, std::move(token))->start();
+    std::make_shared<http_connection>(std::move(s), routes, limits, std::move(token), bytes_read)
+      ->start();
   }
 
   /// The acceptor actor's choice: adopt the descriptor on that shard.
-  void deliver(std::size_t index, int fd, live_connection token) {
+  void deliver(std::size_t index, int fd, live_connection token, std::string bytes_read = {}) {
     auto& shard = *shards[index];
     auto held = std::make_shared<live_connection>(std::move(token));
-    asio::post(shard.ioc, [this, index, fd, held, protocol = endpoint_protocol] {
+    asio::post(shard.ioc, [this, index, fd, held, bytes = std::move(bytes_read)] {
       tcp::socket s{asio::make_strand(shards[index]->ioc)};
+      // The descriptor's own protocol: a handed-over one may differ from ours.
+      sockaddr_storage addr{};
+      socklen_t len = sizeof(addr);
+      auto protocol = endpoint_protocol;
+      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+        protocol = addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
       beast::error_code ec;
       s.assign(protocol, fd, ec);
       if (ec) {
         ::close(fd);
         return;
       }
-        start_connection(std::move(s), std::move(*held));
+      start_connection(std::move(s), std::move(*held), bytes);
     });
   }
 
@@ -111,6 +119,8 @@ struct http_server::impl {
     opts.path = normalize_path(opts.path);
     max_body = std::max(max_body, opts.max_http_buffer_size);
     auto path = opts.path;
+    if (!wiring.sid_prefix.empty())
+      sid_prefix = wiring.sid_prefix;
     auto ep = std::make_shared<engine_endpoint>(sys, std::move(opts), std::move(factory),
                                                 std::move(wiring.sessions),
                                                 std::move(wiring.sid_prefix),
@@ -138,6 +148,7 @@ struct http_server::impl {
     std::make_shared<std::vector<mounted_route>>();
   std::vector<std::shared_ptr<engine_endpoint>> engines;
   std::size_t max_body = 0;
+  std::string sid_prefix;
   std::uint16_t port = 0;
   bool running = false;
 };
@@ -184,8 +195,8 @@ std::uint16_t http_server::start() {
     ac.balance = i.opts.balance;
     for (auto& sh : i.shards)
       ac.loads.push_back(sh->live);
-    ac.deliver = [&i](std::size_t target, int fd, std::string, live_connection token) {
-      i.deliver(target, fd, std::move(token));
+    ac.deliver = [&i](std::size_t target, int fd, std::string bytes, live_connection token) {
+      i.deliver(target, fd, std::move(token), std::move(bytes));
     };
     i.acceptor_actor = net::spawn_acceptor(i.sys, std::move(ac));
   }
@@ -225,6 +236,18 @@ void http_server::stop() {
   for (auto& sh : i.shards)
     if (sh->thread.joinable())
       sh->thread.join();
+}
+
+void http_server::adopt(int fd, std::string bytes_read) {
+  auto& i = *impl_;
+  if (i.acceptor_actor)
+    caf::anon_send(i.acceptor_actor, assign_atom::value, fd, std::move(bytes_read));
+  else
+    i.deliver(0, fd, live_connection{i.shards.front()->live}, std::move(bytes_read));
+}
+
+std::string http_server::sid_prefix() const {
+  return impl_->sid_prefix;
 }
 
 std::uint16_t http_server::port() const noexcept {

@@ -16,6 +16,9 @@ sigset_t shutdown_signals() {
 
 void block_shutdown_signals() {
   auto set = shutdown_signals();
+  // SIGHUP too: a primary process waits for it (rolling restart); anywhere
+  // else it stays pending instead of killing the process.
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 

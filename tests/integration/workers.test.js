@@ -1,0 +1,144 @@
+'use strict';
+// One primary and worker processes (sio-chat --workers 3): the primary hands
+// each connection to a worker (SCM_RIGHTS), new sessions by least-connection,
+// later requests of a session to the worker that owns its sid; workers form
+// a cluster; a killed worker is restarted; SIGTERM stops everything.
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { io } = require('socket.io-client');
+const { startServer, waitFor, withTimeout } = require('./lib/harness');
+const { ClientPool, ack, TRANSPORTS } = require('./lib/sio-helpers');
+
+const websocket = TRANSPORTS.find((t) => t.name === 'websocket');
+const polling = TRANSPORTS.find((t) => t.name === 'polling');
+const upgrade = TRANSPORTS.find((t) => t.name === 'polling+upgrade');
+
+function countBy(values) {
+  const m = new Map();
+  for (const v of values)
+    m.set(v, (m.get(v) || 0) + 1);
+  return m;
+}
+
+describe('sio-chat --workers 3', () => {
+  let primary;
+  before(async () => {
+    primary = await startServer('sio-chat', ['--workers', '3', '--flood-rate', '1000', '--flood-burst', '1000']);
+    await waitFor(() => (primary.stdout().match(/sio-chat worker \(pid/g) || []).length === 3, 15000, 'three workers up');
+    // Workers join the primary's cluster: 4 nodes.
+    await waitFor(() => /joined \(4 nodes\)/.test(primary.stderr()), 15000, 'cluster of 4');
+  });
+  after(async () => {
+    if (primary)
+      await primary.stop(); // SIGTERM: must exit 0 within the harness's bound
+  });
+
+  test('300 clients: each worker gets a third (within 10%), every client works', async () => {
+    const pool = new ClientPool(primary.url, websocket);
+    try {
+      const clients = await pool.connectMany(300);
+      const where = await Promise.all(clients.map((c) => ack(c, 'where')));
+      const perWorker = countBy(where.map((w) => w.pid));
+      assert.equal(perWorker.size, 3, `workers used: ${[...perWorker.entries()]}`);
+      for (const [pid, n] of perWorker)
+        assert.ok(n >= 90 && n <= 110, `worker ${pid} got ${n} of 300`);
+      // One broadcast reaches the clients of every worker.
+      const seen = clients.slice(0, 30).map((c) => new Promise((resolve) => {
+        c.on('chat message', (m) => { if (m.endsWith('msg:hello workers')) resolve(); });
+      }));
+      clients[0].emit('chat message', 'hello workers');
+      await withTimeout(Promise.all(seen), 5000, 'broadcast at 30 clients');
+    } finally {
+      await pool.closeAll();
+    }
+  });
+
+  test('polling-only clients exchange 50 messages each without an error', async () => {
+    const pool = new ClientPool(primary.url, polling);
+    try {
+      const clients = await pool.connectMany(30);
+      const errors = [];
+      clients.forEach((c) => c.on('disconnect', (r) => errors.push(r)));
+      await Promise.all(clients.map(async (c, k) => {
+        for (let i = 0; i < 50; i += 1)
+          assert.deepEqual(await ack(c, 'echo', `${k}:${i}`), `${k}:${i}`);
+      }));
+      assert.deepEqual(errors, []);
+    } finally {
+      await pool.closeAll();
+    }
+  });
+
+  test('WebSocket upgrade works through the primary', async () => {
+    const pool = new ClientPool(primary.url, upgrade);
+    try {
+      const clients = await pool.connectMany(10); // connect() waits for the upgrade
+      assert.ok(clients.every((c) => c.io.engine.transport.name === 'websocket'));
+      await Promise.all(clients.map((c, k) => ack(c, 'echo', k)));
+    } finally {
+      await pool.closeAll();
+    }
+  });
+
+  test('kill -9 of a worker: it is restarted, its clients reconnect, the others lose nothing', async () => {
+    const clients = [];
+    try {
+      for (let i = 0; i < 30; i += 1) {
+        const s = io(primary.url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 100 });
+        clients.push(s);
+      }
+      await waitFor(() => clients.every((c) => c.connected), 10000, '30 clients connected');
+      const where = await Promise.all(clients.map((c) => ack(c, 'where')));
+      const victim = where[0].pid;
+      const others = clients.filter((_, i) => where[i].pid !== victim);
+      const othersDisconnected = [];
+      others.forEach((c) => c.on('disconnect', (r) => othersDisconnected.push(r)));
+      const restartsBefore = (primary.stderr().match(/starting it again/g) || []).length;
+      process.kill(victim, 'SIGKILL');
+      await waitFor(() => (primary.stderr().match(/starting it again/g) || []).length > restartsBefore,
+        5000, 'primary restarts the worker');
+      await waitFor(() => clients.every((c) => c.connected), 15000, 'every client connected again');
+      const after = await Promise.all(clients.map((c) => ack(c, 'where')));
+      assert.ok(after.every((w) => w.pid !== victim), 'nobody on the dead worker');
+      assert.deepEqual(othersDisconnected, [], 'clients of the other workers noticed nothing');
+    } finally {
+      clients.forEach((c) => c.disconnect());
+    }
+  });
+
+  test('SIGHUP: rolling restart, one worker at a time; every client ends up connected', async () => {
+    const clients = [];
+    try {
+      for (let i = 0; i < 30; i += 1)
+        clients.push(io(primary.url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 100 }));
+      await waitFor(() => clients.every((c) => c.connected), 10000, '30 clients connected');
+      const before = new Set((await Promise.all(clients.map((c) => ack(c, 'where')))).map((w) => w.pid));
+      let disconnects = 0;
+      clients.forEach((c) => c.on('disconnect', () => { disconnects += 1; }));
+      // Steady traffic meanwhile: one echo per client every 50 ms; count failures.
+      let sent = 0, failed = 0, running = true;
+      const traffic = (async () => {
+        while (running) {
+          await Promise.all(clients.map((c) => (c.connected
+            ? ack(c, 'echo', sent).then(() => { sent += 1; }, () => { failed += 1; })
+            : Promise.resolve())));
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const doneBefore = (primary.stderr().match(/rolling restart done/g) || []).length;
+      process.kill(primary.pid, 'SIGHUP');
+      await waitFor(() => (primary.stderr().match(/rolling restart done/g) || []).length > doneBefore,
+        60000, 'rolling restart done');
+      await waitFor(() => clients.every((c) => c.connected), 15000, 'every client connected again');
+      running = false;
+      await traffic;
+      const afterPids = new Set((await Promise.all(clients.map((c) => ack(c, 'where')))).map((w) => w.pid));
+      for (const pid of afterPids)
+        assert.ok(!before.has(pid), `client still on old worker ${pid}`);
+      console.log(`rolling restart: ${disconnects} disconnects (each client reconnected), ` +
+                  `${sent} echoes answered, ${failed} lost in flight`);
+    } finally {
+      clients.forEach((c) => c.disconnect());
+    }
+  });
+});
