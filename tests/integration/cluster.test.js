@@ -152,6 +152,16 @@ describe('fetch_sockets and bulk operations across nodes (sio-test-server)', () 
     }), WAIT, `connect to ${node.url}`);
   }
 
+  it('server_count and the member list, on every node', async () => {
+    for (const n of [a, b, c]) {
+      const s = await connectTo(n, 'counter');
+      const { count, members } = await s.timeout(WAIT).emitWithAck('server-count');
+      assert.equal(count, 3);
+      const others = [a, b, c].filter((x) => x !== n).map((x) => x.clusterAddress).sort();
+      assert.deepEqual(members.sort(), others);
+    }
+  });
+
   it("sees every node's sockets, with their data, and emits to one on another node", async () => {
     const [onA, onB, onC] = [await connectTo(a, 'alice'), await connectTo(b, 'bob'),
                              await connectTo(c, 'carol')];

@@ -383,6 +383,10 @@ void run(caf::actor_system& sys, const config& cfg) {
     on_main_connection(io, log, s);
     // Live connections per I/O shard (--io-threads), for the acceptor tests.
     s.on("shard-loads", [&http](sio::socket&, sio::event& e) { ack_one(e, http.shard_loads()); });
+    // {count, members}: server_count() and cluster_members() (non-blocking).
+    s.on("server-count", [&io](sio::socket&, sio::event& e) {
+      ack_one(e, json{{"count", io.server_count()}, {"members", io.cluster_members()}});
+    });
   });
   // From the other nodes of a cluster: "relay" is shown to this node's clients;
   // "whoami-node" is answered with this node's cluster port.

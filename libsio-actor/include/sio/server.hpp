@@ -128,9 +128,13 @@ public:
   const server_options& options() const noexcept;
   /// The bound cluster port (0 when clustering is off).
   std::uint16_t cluster_port() const noexcept;
-  /// The other members' addresses, as this node sees them now (bounded by
-  /// cluster.request_timeout; empty on a single node).
+  /// The other members' addresses, as this node sees them now (empty on a
+  /// single node). Never blocks: the cluster actor keeps the list current as
+  /// members join and leave, so it is safe to call from an actor.
   std::vector<std::string> cluster_members() const;
+  /// Nodes in the cluster, this one included (the cluster adapter's
+  /// serverCount() in Node); 1 on a single node.
+  std::size_t server_count() const;
   caf::actor_system& system() noexcept;
   const std::shared_ptr<socketio::server_state>& state() const noexcept { return state_; }
 

@@ -52,6 +52,15 @@ std::vector<member_info> member_list(cluster_actor* self) {
   return list;
 }
 
+void announce_members(cluster_actor* self) {
+  if (!self->state.cfg.members_changed)
+    return;
+  std::vector<std::string> addresses;
+  for (auto& kv : self->state.members)
+    addresses.push_back(kv.first);
+  self->state.cfg.members_changed(std::move(addresses));
+}
+
 void add_member(cluster_actor* self, const std::string& address, const caf::actor& node) {
   auto& st = self->state;
   if (address == st.cfg.self_address || !node)
@@ -65,6 +74,7 @@ void add_member(cluster_actor* self, const std::string& address, const caf::acto
   }
   self->monitor(node);
   log(self, "member " + address + " joined (" + std::to_string(st.members.size() + 1) + " nodes)");
+  announce_members(self);
 }
 
 void retry_later(cluster_actor* self, const std::string& address, const std::string& why) {
@@ -239,6 +249,7 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
         log(self, "member " + i->first + " left (" + self->system().render(dm.reason) + ")");
         auto address = i->first;
         members.erase(i);
+        announce_members(self);
         // Requests waiting for it finish now with what is in, not at their timeout.
         std::vector<std::uint64_t> ids;
         for (auto& kv : self->state.gathers)

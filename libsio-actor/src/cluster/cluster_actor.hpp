@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -39,6 +40,9 @@ struct cluster_config {
   std::function<void(caf::event_based_actor* self, const ack_broadcast&,
                      std::function<void(std::vector<std::string>, bool)> done)>
     local_ack_broadcast;
+  /// Runs (in the cluster actor) whenever a member joins or leaves, with the
+  /// other members' addresses.
+  std::function<void(std::vector<std::string>)> members_changed;
   /// The session actor with this sid on this node, if any.
   std::function<std::optional<caf::actor>(const std::string& sid)> find_session;
 };

@@ -78,6 +78,9 @@ struct server_state {
   /// actor finds them for requests forwarded from other nodes.
   std::shared_ptr<engineio::session_registry> sessions =
     std::make_shared<engineio::session_registry>();
+  /// The other cluster members as the cluster actor last announced them.
+  std::mutex members_mutex;
+  std::vector<std::string> members;
   /// In a cluster: the start of every sid, naming this node (cluster/node_tag.hpp).
   std::string sid_prefix;
   std::mutex mutex;

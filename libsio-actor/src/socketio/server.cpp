@@ -6,7 +6,6 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
-#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "cluster/cluster_actor.hpp"
@@ -197,6 +196,12 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
         done(std::move(answers), r.ok());
       });
   };
+  cfg.members_changed = [weak](std::vector<std::string> members) {
+    if (auto state = weak.lock()) {
+      std::lock_guard<std::mutex> guard{state->members_mutex};
+      state->members = std::move(members);
+    }
+  };
   cfg.find_session = [sessions = state.sessions](const std::string& sid) {
     return sessions->find(sid);
   };
@@ -263,15 +268,12 @@ std::uint16_t server::cluster_port() const noexcept {
 }
 
 std::vector<std::string> server::cluster_members() const {
-  if (!state_->cluster)
-    return {};
-  caf::scoped_actor self{state_->sys};
-  std::vector<std::string> result;
-  self->request(state_->cluster, state_->options->cluster.request_timeout,
-                cluster::members_atom::value)
-    .receive([&](std::vector<std::string>& members) { result = std::move(members); },
-             [&](caf::error&) {});
-  return result;
+  std::lock_guard<std::mutex> guard{state_->members_mutex};
+  return state_->members;
+}
+
+std::size_t server::server_count() const {
+  return cluster_members().size() + 1;
 }
 
 namespace_handle server::of(const std::string& name) {
