@@ -39,6 +39,7 @@ describe('sio-chat --workers 3', () => {
       const clients = await pool.connectMany(300);
       const where = await Promise.all(clients.map((c) => ack(c, 'where')));
       const perWorker = countBy(where.map((w) => w.pid));
+      console.log(`clients per worker: ${[...perWorker.values()].join(' / ')}`);
       assert.equal(perWorker.size, 3, `workers used: ${[...perWorker.entries()]}`);
       for (const [pid, n] of perWorker)
         assert.ok(n >= 90 && n <= 110, `worker ${pid} got ${n} of 300`);

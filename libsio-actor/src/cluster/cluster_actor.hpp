@@ -53,6 +53,7 @@ public:
   explicit actor_poll_responder(caf::actor forwarder) : forwarder_(std::move(forwarder)) {}
   void send_payload(std::string payload) override;
   void send_error(unsigned status, std::string json_body) override;
+  bool relayed() const noexcept override { return true; }
 
 private:
   caf::actor forwarder_;

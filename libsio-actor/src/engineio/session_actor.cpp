@@ -256,7 +256,9 @@ private:
       r->send_error(400, error_body(3)); // transport mismatch after the upgrade
       return;
     }
-    if (pending_get_) {
+    if (pending_get_ && pending_get_->relayed()) {
+      std::exchange(pending_get_, nullptr)->send_payload("6"); // the relay may be gone
+    } else if (pending_get_) {
       // Two GETs at once: Node answers the new one 400 and closes the session.
       r->send_error(400, "");
       on_close("transport error");

@@ -22,6 +22,10 @@ public:
   virtual void send_payload(std::string payload) = 0;
   /// An error status with a JSON body, e.g. 400 {"code":3,"message":"Bad request"}.
   virtual void send_error(unsigned status, std::string json_body) = 0;
+  /// True for a GET relayed by another node: a second GET of the session then
+  /// most likely retries one whose relay died (a proxy retries idempotent
+  /// requests), and replaces it instead of closing the session.
+  virtual bool relayed() const noexcept { return false; }
 };
 
 /// A WebSocket connection carrying one Engine.IO session.

@@ -28,7 +28,7 @@ public:
         for (std::size_t i = 0; i < loads_.size(); ++i)
           loads_[i] = cfg_.loads[i]->load(std::memory_order_relaxed);
         auto target = balancer_.pick(loads_);
-        live_connection token{cfg_.loads[target]};
+        live_connection token{cfg_.count_in_token ? cfg_.loads[target] : nullptr};
         cfg_.deliver(target, fd, std::move(bytes_read), std::move(token));
       },
     };

@@ -30,6 +30,9 @@ struct acceptor_config {
   /// burst of connects sees every earlier choice.
   std::function<void(std::size_t target, int fd, std::string bytes_read, live_connection token)>
     deliver;
+  /// False when `deliver` keeps the loads itself (a primary: its workers
+  /// report them); the token is then empty.
+  bool count_in_token = true;
 };
 
 caf::actor spawn_acceptor(caf::actor_system& sys, acceptor_config cfg);

@@ -116,9 +116,9 @@ struct worker_slot {
   int report = -1;    // primary's end
   std::string tag;    // its sids' node tag, once reported
   live_counter load = std::make_shared<std::atomic<std::size_t>>(0);
-  // load = sessions (last report) + connections handed but not yet received
-  // by the worker (so a burst of connects is counted before any report).
-  std::size_t sessions = 0;
+  // load = live connections (last report) + connections handed but not yet
+  // received by the worker (so a burst of connects counts before any report).
+  std::size_t connections = 0;
   std::size_t handed = 0;
   std::size_t received = 0;
   std::thread reader;
@@ -155,6 +155,7 @@ public:
     ac.deliver = [this](std::size_t target, int fd, std::string bytes, live_connection) {
       hand_over(target, fd, bytes, true);
     };
+    ac.count_in_token = false; // the loads are the workers' reports (update_load)
     acceptor_actor_ = spawn_acceptor(sys_, std::move(ac));
     // Before the workers exist: this is the line to read, not theirs.
     std::cout << opts_.name << " listening on http://" << opts_.host << ":"
@@ -219,7 +220,7 @@ private:
     slot->report = report[0];
     slot->tag.clear();
     slot->load->store(0);
-    slot->sessions = slot->handed = slot->received = 0;
+    slot->connections = slot->handed = slot->received = 0;
     slot->retiring = false;
     log("worker " + std::to_string(slot->index) + " started (pid " + std::to_string(pid) + ")");
     slot->reader = std::thread{[this, slot, fd = report[0]] { read_reports(slot, fd); }};
@@ -245,7 +246,7 @@ private:
           slot->tag = line.substr(4);
         else if (line.rfind("load ", 0) == 0) {
           char* end = nullptr;
-          slot->sessions = std::strtoull(line.c_str() + 5, &end, 10);
+          slot->connections = std::strtoull(line.c_str() + 5, &end, 10);
           slot->received = std::strtoull(end, nullptr, 10);
           update_load(*slot);
         }
@@ -336,7 +337,7 @@ private:
 
   static void update_load(worker_slot& slot) {
     auto in_flight = slot.handed > slot.received ? slot.handed - slot.received : 0;
-    slot.load->store(slot.sessions + in_flight);
+    slot.load->store(slot.connections + in_flight);
   }
 
   /// Main thread: signals and dead workers, until SIGINT / SIGTERM.
@@ -516,10 +517,21 @@ primary_link::primary_link(http_server& http, int handover_fd, int report_fd)
       ::kill(::getpid(), SIGTERM); // the primary is gone: stop as it would have asked
   }};
   i->reporter = std::thread{[i] {
-    while (!i->stopping
-           && i->report("load " + std::to_string(i->http.session_count()) + " "
-                        + std::to_string(i->received.load())))
+    auto live_connections = [i] {
+      std::size_t n = 0;
+      for (auto k : i->http.shard_loads())
+        n += k;
+      return n;
+    };
+    while (!i->stopping) {
+      // Received first: a connection adopted in between is counted twice
+      // (briefly too high), never missed.
+      auto received = i->received.load();
+      auto live = live_connections();
+      if (!i->report("load " + std::to_string(live) + " " + std::to_string(received)))
+        break;
       std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    }
   }};
 }
 
