@@ -11,6 +11,7 @@ const { startNginx } = require('./lib/nginx');
 const { ClientPool, ack, recorder } = require('./lib/sio-helpers');
 
 const polling = { name: 'polling', options: { transports: ['polling'] } };
+const upgrade = { name: 'polling+upgrade', options: { transports: ['polling', 'websocket'], upgrade: true }, upgrade: true };
 
 async function startNode(join = []) {
   const args = ['--cluster-listen', '127.0.0.1:0', ...join.flatMap((a) => ['--join', a])];
@@ -78,5 +79,30 @@ describe('nginx round-robin (no ip_hash) in front of two nodes', () => {
     } finally {
       await pool.closeAll();
     }
+  });
+
+  test('WebSocket upgrades reach the owner, whichever node accepts them', async () => {
+    // Round-robin sends about half of the upgrade requests to the node that
+    // does not own the session: it relays the WebSocket to the owner. Without
+    // that, those clients would stay on long-polling.
+    const pool = new ClientPool(nginx.url, upgrade);
+    try {
+      const clients = await pool.connectMany(16); // waits for each upgrade
+      assert.ok(clients.every((c) => c.io.engine.transport.name === 'websocket'));
+      const relayed = (a.stderr() + b.stderr()).match(/relaying the WebSocket of session/g) || [];
+      assert.ok(relayed.length >= 1, 'some upgrades landed on the other node and were relayed');
+      console.log(`${relayed.length} of 16 upgrades relayed to the owning node`);
+      const answers = await Promise.all(clients.map((c, k) => ack(c, 'echo', k)));
+      assert.deepEqual(answers, clients.map((_, k) => k));
+      const rec = recorder(clients, 'ws-news');
+      await ack(clients[3], 'in-room-all', null, 'ws-news', 'over relayed sockets');
+      const { actual, expected } = await rec.expectExactly(clients);
+      assert.deepEqual(actual, expected);
+    } finally {
+      await pool.closeAll();
+    }
+    // nginx logs a WebSocket (101) when it closes.
+    await waitFor(() => nginx.accessLog().split('\n').filter((l) => l.startsWith('101 ')).length >= 16,
+      5000, '16 WebSocket sessions in the nginx log');
   });
 });

@@ -11,6 +11,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "cluster/node_tag.hpp"
+#include "cluster/websocket_relay.hpp"
 #include "engineio/atoms.hpp"
 #include "engineio/packet.hpp"
 
@@ -290,6 +291,18 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
         std::make_shared<actor_poll_responder>(forwarder);
       self->send(*session, engineio::poll_atom::value, std::move(r));
       return true;
+    },
+    [=](fwd_ws_atom, const std::string& sid,
+        const caf::actor& relay) -> caf::result<caf::actor, std::uint64_t> {
+      auto session = self->state.cfg.find_session ? self->state.cfg.find_session(sid)
+                                                  : std::nullopt;
+      if (!session)
+        return caf::make_error(caf::sec::invalid_argument, "Session ID unknown");
+      auto channel = std::make_shared<remote_ws_channel>(relay);
+      auto id = channel->id();
+      self->send(*session, engineio::ws_open_atom::value,
+                 std::shared_ptr<engineio::ws_channel>{std::move(channel)});
+      return {*session, id};
     },
     [=](fwd_post_atom, const std::string& sid, const std::string& body) {
       auto session = self->state.cfg.find_session ? self->state.cfg.find_session(sid)

@@ -167,5 +167,14 @@ using fwd_post_atom = caf::atom_constant<caf::atom("sio_fpost")>;
 /// (poll_answer_atom, status, body): the session's answer to a forwarded GET
 /// (200 with a payload, or an error status with a JSON body).
 using poll_answer_atom = caf::atom_constant<caf::atom("sio_pansw")>;
+/// (fwd_ws_atom, sid, relay) -> (session actor, channel id): a WebSocket
+/// upgrade for a session of this node, accepted by another node's relay. The
+/// relay then sends the session (ws_frame_atom / ws_closed_atom, channel id,
+/// ...) and gets ws_send_atom / ws_close_atom back.
+using fwd_ws_atom = caf::atom_constant<caf::atom("sio_fws")>;
+/// (ws_send_atom, vector<wire_packet>, is_volatile): frames for the relay's client.
+using ws_send_atom = caf::atom_constant<caf::atom("sio_wssend")>;
+/// (ws_close_atom): the session closes the relayed WebSocket.
+using ws_close_atom = caf::atom_constant<caf::atom("sio_wsclos")>;
 
 } // namespace sio::cluster

@@ -44,4 +44,7 @@ public:
   virtual void close() = 0;
 };
 
+/// A process-wide unique id for a new ws_channel.
+std::uint64_t new_channel_id();
+
 } // namespace sio::engineio

@@ -62,11 +62,13 @@ std::int64_t now_ms() {
 engine_endpoint::engine_endpoint(caf::actor_system& sys, engine_options opts,
                                  engineio::handler_factory factory,
                                  std::shared_ptr<engineio::session_registry> registry,
-                                 std::string sid_prefix, forward_unknown_sid forward)
+                                 std::string sid_prefix, forward_unknown_sid forward,
+                                 forward_unknown_websocket forward_ws)
   : sys_(sys), options_(std::make_shared<const engine_options>(std::move(opts))),
     factory_(std::move(factory)),
     registry_(registry ? std::move(registry) : std::make_shared<engineio::session_registry>()),
-    sid_prefix_(std::move(sid_prefix)), forward_(std::move(forward)) {
+    sid_prefix_(std::move(sid_prefix)), forward_(std::move(forward)),
+    forward_ws_(std::move(forward_ws)) {
 }
 
 void engine_endpoint::reject(const std::shared_ptr<http_connection>& conn, const request& req,
@@ -117,6 +119,16 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
       if (forward_(sid_it->second, is_post, is_post ? std::move(req.body()) : std::string{},
                    std::move(responder)))
         return;
+    }
+    if (upgrade && websocket && forward_ws_) {
+      if (auto relay = forward_ws_(sid_it->second)) {
+        const auto& o = *options_;
+        conn->upgrade_to_websocket(
+          std::move(req), o.max_http_buffer_size, o.max_buffered_bytes,
+          o.ping_interval + o.ping_timeout + std::chrono::seconds{5},
+          [relay](std::shared_ptr<websocket_connection> ws) { relay(std::move(ws)); });
+        return;
+      }
     }
     return reject(conn, req, 1); // Session ID unknown
   }

@@ -25,13 +25,20 @@ using forward_unknown_sid = std::function<bool(const std::string& sid, bool is_p
                                                std::string body,
                                                std::shared_ptr<engineio::poll_responder>)>;
 
+/// For a WebSocket upgrade of a sid this process does not have: what to do
+/// with the WebSocket once accepted (relay it to the owner), or empty if it
+/// cannot be served ("Session ID unknown").
+using forward_unknown_websocket =
+  std::function<std::function<void(std::shared_ptr<engineio::ws_channel>)>(const std::string& sid)>;
+
 class engine_endpoint final : public http_route {
 public:
   /// `registry`: where sessions are found by sid (shared with a cluster
   /// actor); null creates one. `sid_prefix` starts every new sid.
   engine_endpoint(caf::actor_system& sys, engine_options opts, engineio::handler_factory factory,
                   std::shared_ptr<engineio::session_registry> registry = nullptr,
-                  std::string sid_prefix = {}, forward_unknown_sid forward = nullptr);
+                  std::string sid_prefix = {}, forward_unknown_sid forward = nullptr,
+                  forward_unknown_websocket forward_ws = nullptr);
 
   void handle(const std::shared_ptr<http_connection>& conn, request req) override;
 
@@ -50,6 +57,7 @@ private:
   std::shared_ptr<engineio::session_registry> registry_;
   std::string sid_prefix_;
   forward_unknown_sid forward_;
+  forward_unknown_websocket forward_ws_;
 };
 
 } // namespace sio::net

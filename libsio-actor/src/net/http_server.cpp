@@ -124,7 +124,8 @@ struct http_server::impl {
     auto ep = std::make_shared<engine_endpoint>(sys, std::move(opts), std::move(factory),
                                                 std::move(wiring.sessions),
                                                 std::move(wiring.sid_prefix),
-                                                std::move(wiring.forward));
+                                                std::move(wiring.forward),
+                                                std::move(wiring.forward_ws));
     engines.push_back(ep);
     mount(std::move(path), ep);
   }

@@ -11,16 +11,12 @@ namespace sio::net {
 
 namespace websocket = beast::websocket;
 
-namespace {
-std::atomic<std::uint64_t> next_channel_id{1};
-} // namespace
-
 websocket_connection::websocket_connection(beast::tcp_stream stream,
                                            std::size_t max_message_bytes,
                                            std::size_t max_queue_bytes,
                                            std::chrono::milliseconds idle_timeout,
                                            live_connection token)
-  : ws_(std::move(stream)), id_(next_channel_id++), max_queue_bytes_(max_queue_bytes),
+  : ws_(std::move(stream)), id_(engineio::new_channel_id()), max_queue_bytes_(max_queue_bytes),
     token_(std::move(token)) {
   ws_.read_message_max(max_message_bytes);
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);

@@ -2,6 +2,7 @@
 
 #include "cluster/node_tag.hpp"
 #include "cluster/session_forwarder.hpp"
+#include "cluster/websocket_relay.hpp"
 
 #include <caf/send.hpp>
 
@@ -93,6 +94,15 @@ endpoint_wiring endpoint_wiring_of(const server& io) {
       cluster::forward_request(sys, cluster,
                                {sid, is_post, std::move(body), std::move(responder), timeout});
       return true;
+    };
+    w.forward_ws = [&sys, cluster, own = std::string{own_tag}](const std::string& sid)
+      -> std::function<void(std::shared_ptr<engineio::ws_channel>)> {
+      auto tag = cluster::tag_of_sid(sid);
+      if (tag.empty() || tag == own)
+        return nullptr;
+      return [&sys, cluster, sid](std::shared_ptr<engineio::ws_channel> ws) {
+        cluster::relay_websocket(sys, cluster, sid, std::move(ws));
+      };
     };
   }
   return w;

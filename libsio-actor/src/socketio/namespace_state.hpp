@@ -97,6 +97,7 @@ struct endpoint_wiring {
   std::shared_ptr<engineio::session_registry> sessions;
   std::string sid_prefix;
   net::forward_unknown_sid forward;
+  net::forward_unknown_websocket forward_ws;
 };
 endpoint_wiring endpoint_wiring_of(const server& io);
 
