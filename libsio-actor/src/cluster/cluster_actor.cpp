@@ -76,6 +76,11 @@ void add_member(cluster_actor* self, const std::string& address, const caf::acto
   self->monitor(node);
   log(self, "member " + address + " joined (" + std::to_string(st.members.size() + 1) + " nodes)");
   announce_members(self);
+  // Pass the newcomer on: a member that joined us before we knew it would
+  // otherwise never hear of it (the member list only travels in hello answers).
+  for (auto& [other, other_node] : st.members)
+    if (other != address)
+      self->send(other_node, join_member_atom::value, address);
 }
 
 void retry_later(cluster_actor* self, const std::string& address, const std::string& why) {
@@ -255,8 +260,9 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
         std::vector<std::uint64_t> ids;
         for (auto& kv : self->state.gathers)
           ids.push_back(kv.first);
+        // Incomplete, as Node reports it (a timeout with what arrived).
         for (auto id : ids)
-          settle(self, id, address);
+          member_failed(self, id, address);
         // Lost, not stopped (a crash, a network partition): keep trying, so
         // the two sides of a healed partition join again by themselves.
         if (dm.reason != caf::exit_reason::user_shutdown && dm.reason != caf::exit_reason::normal)

@@ -58,6 +58,7 @@ struct socket_info {
   std::string address;
   std::string url;
   std::int64_t issued = 0;
+  bool secure = false;
   std::string auth; // MessagePack
   std::vector<std::string> rooms;
   std::string data; // MessagePack
@@ -67,7 +68,7 @@ struct socket_info {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, socket_info& x) {
   return f(caf::meta::type_name("sio_socket_info"), x.id, x.headers, x.query, x.address, x.url,
-           x.issued, x.auth, x.rooms, x.data, x.socket);
+           x.issued, x.secure, x.auth, x.rooms, x.data, x.socket);
 }
 
 /// Which sockets of a namespace a request is about, on each node.

@@ -21,6 +21,7 @@ socket_info to_socket_info(const remote_socket& s) {
   info.address = s.handshake.address;
   info.url = s.handshake.url;
   info.issued = s.handshake.issued;
+  info.secure = s.handshake.secure;
   info.auth = to_bytes(s.handshake.auth);
   info.rooms.assign(s.rooms.begin(), s.rooms.end());
   info.data = to_bytes(s.data);
@@ -36,6 +37,7 @@ remote_socket from_socket_info(socket_info info, const std::string& nsp) {
   s.handshake.address = std::move(info.address);
   s.handshake.url = std::move(info.url);
   s.handshake.issued = info.issued;
+  s.handshake.secure = info.secure;
   s.handshake.auth = from_bytes(info.auth);
   s.rooms = {info.rooms.begin(), info.rooms.end()};
   s.data = from_bytes(info.data);
