@@ -82,10 +82,11 @@ endpoint_wiring endpoint_wiring_of(const server& io) {
   if (state->cluster) {
     auto& sys = state->sys;
     auto cluster = state->cluster;
-    auto own_tag = cluster::tag_of_sid(state->sid_prefix + "x");
+    auto own_sid = state->sid_prefix + "x"; // a sid of ours, to read our tag from
+    auto own_tag = std::string{cluster::tag_of_sid(own_sid)};
     // Long enough for a parked GET: the session answers within a ping interval.
     auto timeout = state->options->engine.ping_interval + state->options->engine.ping_timeout;
-    w.forward = [&sys, cluster, own = std::string{own_tag}, timeout](
+    w.forward = [&sys, cluster, own = own_tag, timeout](
                   const std::string& sid, bool is_post, std::string body,
                   std::shared_ptr<engineio::poll_responder> responder) {
       auto tag = cluster::tag_of_sid(sid);
@@ -95,7 +96,7 @@ endpoint_wiring endpoint_wiring_of(const server& io) {
                                {sid, is_post, std::move(body), std::move(responder), timeout});
       return true;
     };
-    w.forward_ws = [&sys, cluster, own = std::string{own_tag}](const std::string& sid)
+    w.forward_ws = [&sys, cluster, own = own_tag](const std::string& sid)
       -> std::function<void(std::shared_ptr<engineio::ws_channel>)> {
       auto tag = cluster::tag_of_sid(sid);
       if (tag.empty() || tag == own)
