@@ -5,6 +5,7 @@
 // a cluster; a killed worker is restarted; SIGTERM stops everything.
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const http = require('node:http');
 const { io } = require('socket.io-client');
 const { startServer, waitFor, withTimeout } = require('./lib/harness');
 const { ClientPool, ack, TRANSPORTS } = require('./lib/sio-helpers');
@@ -140,6 +141,50 @@ describe('sio-chat --workers 3', () => {
                   `${sent} echoes answered, ${failed} lost in flight`);
     } finally {
       clients.forEach((c) => c.disconnect());
+    }
+  });
+
+  test('one keep-alive connection carrying requests of sessions on different workers', async () => {
+    // Sessions opened on separate connections land on different workers.
+    const open = async () => {
+      const res = await primary.request({ path: '/socket.io/?EIO=4&transport=polling' });
+      assert.equal(res.status, 200);
+      return JSON.parse(res.body.slice(1)).sid;
+    };
+    const sids = [];
+    for (let i = 0; i < 6; i += 1)
+      sids.push(await open());
+    const tags = new Set(sids.map((sid) => sid.split('.')[0]));
+    assert.ok(tags.size >= 2, `sessions on ${tags.size} workers`);
+    // Then every request over ONE connection: the primary routes only its
+    // first request; the worker that got the connection forwards the others.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set();
+    const call = (method, sid, body) => new Promise((resolve, reject) => {
+      const req = http.request({ host: primary.host, port: primary.port, method, agent,
+        path: `/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`,
+        headers: body ? { 'Content-Type': 'text/plain;charset=UTF-8', 'Content-Length': Buffer.byteLength(body) } : {} });
+      req.setTimeout(5000, () => req.destroy(new Error(`${method} timed out`)));
+      req.on('socket', (sock) => sockets.add(sock));
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    try {
+      for (const sid of sids) {
+        const posted = await call('POST', sid, '40');
+        assert.equal(posted.status, 200, `POST for ${sid}: ${posted.body}`);
+        const got = await call('GET', sid);
+        assert.equal(got.status, 200, `GET for ${sid}: ${got.body}`);
+        assert.match(got.body, /^40\{"sid":/, `CONNECT answer for ${sid}`);
+      }
+      assert.equal(sockets.size, 1, 'every request went over the same TCP connection');
+    } finally {
+      agent.destroy();
     }
   });
 });
