@@ -142,6 +142,21 @@ proc_sample read_proc(int pid) {
   return out;
 }
 
+/// The sum over several server processes (a cluster): CPU and RSS add up.
+proc_sample read_procs(const std::vector<int>& pids) {
+  proc_sample sum;
+  if (pids.empty())
+    return sum;
+  sum.ok = true;
+  for (int pid : pids) {
+    auto one = read_proc(pid);
+    sum.ok = sum.ok && one.ok;
+    sum.cpu_s += one.cpu_s;
+    sum.rss_kb += one.rss_kb;
+  }
+  return sum;
+}
+
 double round_to(double x, int digits) {
   double f = std::pow(10.0, digits);
   return std::round(x * f) / f;
@@ -186,7 +201,8 @@ std::string format_us(const json& lat, const char* key) {
 
 struct options {
   std::string scenario;
-  std::string url = "ws://127.0.0.1:3000";
+  /// --url, repeatable: clients are spread over the servers in turn (a cluster).
+  std::vector<std::string> urls{"ws://127.0.0.1:3000"};
   std::string label;
   std::size_t clients = 100;
   double duration = 5;
@@ -196,20 +212,24 @@ struct options {
   double rate = 100;
   std::vector<std::size_t> room_sizes{10};
   std::size_t concurrency = 100;
-  int server_pid = 0;
+  std::vector<int> server_pids; // --server-pid, repeatable (a cluster: summed)
   std::string payload = "payload-0123456789";
   std::size_t source_addresses = 0; // 0: one per 10,000 clients
   double connect_timeout = 60;
   double drain = 3;
-  // Parsed from url:
-  std::string host;
-  std::uint16_t port = 0;
-  std::string path = "/socket.io/";
+  // Parsed from urls:
+  struct target {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string path = "/socket.io/";
+  };
+  std::vector<target> targets;
 };
 
 const char* usage =
   "usage: sio-bench connect|echo|broadcast|rooms [options]\n"
-  "  --url ws://127.0.0.1:PORT[/path/]  server (loopback only; path default /socket.io/)\n"
+  "  --url ws://127.0.0.1:PORT[/path/]  server (loopback only; path default /socket.io/);\n"
+  "                        repeat for a cluster: clients are spread over the servers in turn\n"
   "  --clients N           connections (default 100)\n"
   "  --duration S          measurement window in seconds (default 5)\n"
   "  --warmup S            load before the window, not measured (default 1)\n"
@@ -218,7 +238,7 @@ const char* usage =
   "  --rate R              broadcast/rooms: messages per second sent in all (default 100)\n"
   "  --room-size A,B,...   rooms: members per room, one measurement each (default 10)\n"
   "  --concurrency K       handshakes in flight at once (default 100)\n"
-  "  --server-pid PID      read the server's CPU and RSS from /proc/PID\n"
+  "  --server-pid PID      read the server's CPU and RSS from /proc/PID (repeatable: summed)\n"
   "  --label NAME          copied into the JSON (e.g. sio-actor, node)\n"
   "  --payload TEXT        echo: the string echoed (default payload-0123456789)\n"
   "  --source-addresses K  spread clients over 127.0.0.1..127.0.0.K (default: 1 per 10,000)\n"
@@ -249,11 +269,12 @@ std::size_t to_size(const std::string& name, const std::string& v, std::size_t m
   return static_cast<std::size_t>(d);
 }
 
-void parse_url(options& o) {
+options::target parse_url(const std::string& url) {
+  options::target o;
   const std::string scheme = "ws://";
-  if (o.url.rfind(scheme, 0) != 0)
+  if (url.rfind(scheme, 0) != 0)
     bad_usage("--url must start with ws://");
-  auto rest = o.url.substr(scheme.size());
+  auto rest = url.substr(scheme.size());
   auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
   if (slash != std::string::npos)
@@ -274,10 +295,12 @@ void parse_url(options& o) {
   auto addr = net::ip::make_address_v4(o.host, ec);
   if (ec || (addr.to_uint() >> 24) != 127)
     bad_usage("--url host must be an address in 127.0.0.0/8 (loopback only)");
+  return o;
 }
 
 options parse_options(int argc, char** argv) {
   options o;
+  bool url_given = false;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
@@ -300,8 +323,12 @@ options parse_options(int argc, char** argv) {
         bad_usage(name + " needs a value");
       value = args[++i];
     }
-    if (name == "--url")
-      o.url = value;
+    if (name == "--url") {
+      if (!url_given)
+        o.urls.clear();
+      url_given = true;
+      o.urls.push_back(value);
+    }
     else if (name == "--label")
       o.label = value;
     else if (name == "--clients")
@@ -326,7 +353,7 @@ options parse_options(int argc, char** argv) {
     } else if (name == "--concurrency")
       o.concurrency = to_size(name, value, 1);
     else if (name == "--server-pid")
-      o.server_pid = static_cast<int>(to_size(name, value, 1));
+      o.server_pids.push_back(static_cast<int>(to_size(name, value, 1)));
     else if (name == "--payload")
       o.payload = value;
     else if (name == "--source-addresses")
@@ -344,7 +371,8 @@ options parse_options(int argc, char** argv) {
     o.source_addresses = (o.clients + 9999) / 10000;
   if (o.source_addresses > 250)
     bad_usage("--source-addresses: at most 250");
-  parse_url(o);
+  for (auto& url : o.urls)
+    o.targets.push_back(parse_url(url));
   return o;
 }
 
@@ -482,9 +510,11 @@ private:
 class bench {
 public:
   explicit bench(options o) : opt(std::move(o)), guard_(net::make_work_guard(ioc)) {
-    server_ = tcp::endpoint{net::ip::make_address_v4(opt.host), opt.port};
-    host_header = opt.host + ":" + std::to_string(opt.port);
-    target = opt.path + "?EIO=4&transport=websocket";
+    for (auto& t : opt.targets) {
+      servers_.push_back(tcp::endpoint{net::ip::make_address_v4(t.host), t.port});
+      host_headers.push_back(t.host + ":" + std::to_string(t.port));
+      targets.push_back(t.path + "?EIO=4&transport=websocket");
+    }
     clients.reserve(opt.clients);
     for (std::size_t i = 0; i < opt.clients; ++i)
       clients.push_back(std::make_unique<client>(*this, i));
@@ -554,7 +584,7 @@ public:
     json j = json::object();
     j["scenario"] = scenario;
     j["label"] = opt.label;
-    j["url"] = opt.url;
+    j["url"] = opt.urls.size() == 1 ? json(opt.urls.front()) : json(opt.urls);
     j["clients"] = opt.clients;
     j["connected"] = connected;
     j["connect_failed"] = failed;
@@ -566,8 +596,9 @@ public:
 
   options opt;
   net::io_context ioc{1};
-  std::string host_header;
-  std::string target;
+  // Per server; client i uses server i % n.
+  std::vector<std::string> host_headers;
+  std::vector<std::string> targets;
   std::vector<std::unique_ptr<client>> clients;
   listener* hooks = nullptr;
 
@@ -580,12 +611,15 @@ public:
   std::int64_t last_connected_ns = 0;
   std::vector<std::int64_t> handshake_ns;
 
-  const tcp::endpoint& server() const {
-    return server_;
+  std::size_t server_of(std::size_t client_index) const {
+    return client_index % servers_.size();
+  }
+  const tcp::endpoint& server(std::size_t client_index) const {
+    return servers_[server_of(client_index)];
   }
 
 private:
-  tcp::endpoint server_;
+  std::vector<tcp::endpoint> servers_;
   net::executor_work_guard<net::io_context::executor_type> guard_;
   std::size_t next_ = 0;
   bool stopping_ = false;
@@ -610,7 +644,7 @@ void client::start() {
   }
   if (ec)
     return fail("socket", ec);
-  sock.async_connect(b_.server(), [this](const beast::error_code& ec) {
+  sock.async_connect(b_.server(index_), [this](const beast::error_code& ec) {
     if (ec)
       return fail("connect", ec);
     beast::error_code ignored;
@@ -619,7 +653,8 @@ void client::start() {
     ws_.secure_prng(false); // masks need not be unpredictable here
     ws_.auto_fragment(false);
     ws_.read_message_max(4 * 1024 * 1024);
-    ws_.async_handshake(b_.host_header, b_.target, [this](const beast::error_code& ec) {
+    auto k = b_.server_of(index_);
+    ws_.async_handshake(b_.host_headers[k], b_.targets[k], [this](const beast::error_code& ec) {
       if (ec)
         return fail("websocket handshake", ec);
       phase_ = phase::opening;
@@ -755,16 +790,16 @@ struct window {
   proc_sample server0, server1;
   machine_sample machine0, machine1;
 
-  void open(int pid, std::int64_t at) {
+  void open(const std::vector<int>& pids, std::int64_t at) {
     begin_ns = at;
     self_cpu0 = self_cpu_s();
-    server0 = read_proc(pid);
+    server0 = read_procs(pids);
     machine0 = read_machine();
   }
-  void close(int pid, std::int64_t at) {
+  void close(const std::vector<int>& pids, std::int64_t at) {
     end_ns = at;
     self_cpu1 = self_cpu_s();
-    server1 = read_proc(pid);
+    server1 = read_procs(pids);
     machine1 = read_machine();
   }
   bool contains(std::int64_t t) const {
@@ -821,13 +856,13 @@ std::string percent(double fraction) {
 
 int run_connect(bench& b) {
   const auto& o = b.opt;
-  auto before = read_proc(o.server_pid);
+  auto before = read_procs(o.server_pids);
   window w;
-  w.open(o.server_pid, now_ns());
+  w.open(o.server_pids, now_ns());
   bool all = b.connect_all();
-  w.close(o.server_pid, b.connected > 0 ? b.last_connected_ns : now_ns());
+  w.close(o.server_pids, b.connected > 0 ? b.last_connected_ns : now_ns());
   b.run_for(o.hold);
-  auto after = read_proc(o.server_pid);
+  auto after = read_procs(o.server_pids);
 
   json j = b.header("connect");
   double rate = b.connected / w.seconds();
@@ -908,9 +943,9 @@ int run_echo(bench& b) {
       s.kick(*c);
   auto begin = start + seconds_to_ns(o.warmup);
   b.run_until([] { return false; }, begin);
-  s.w.open(o.server_pid, now_ns());
+  s.w.open(o.server_pids, now_ns());
   b.run_until([] { return false; }, s.w.begin_ns + seconds_to_ns(o.duration));
-  s.w.close(o.server_pid, now_ns());
+  s.w.close(o.server_pids, now_ns());
   s.running = false;
   // Let the last round trips finish (not counted).
   b.run_until([&] { return s.outstanding == 0; }, now_ns() + seconds_to_ns(o.drain));
@@ -1061,11 +1096,11 @@ bool measure_fanout(bench& b, fanout_scenario& s, json j, const std::string& wha
   s.samples.reserve(1 << 20);
   s.start();
   b.run_until([] { return false; }, s.start_ns + seconds_to_ns(o.warmup));
-  s.w.open(o.server_pid, now_ns());
+  s.w.open(o.server_pids, now_ns());
   s.measuring = true;
   b.run_until([] { return false; }, s.w.begin_ns + seconds_to_ns(o.duration));
   s.measuring = false;
-  s.w.close(o.server_pid, now_ns());
+  s.w.close(o.server_pids, now_ns());
   s.stop();
   bool drained = b.run_until([&] { return s.delivered >= s.expected; }, now_ns() + seconds_to_ns(o.drain));
   b.hooks = nullptr;
