@@ -53,6 +53,12 @@ std::vector<member_info> member_list(cluster_actor* self) {
   return list;
 }
 
+/// This node's session actor with that sid (for requests forwarded to us).
+std::optional<caf::actor> local_session(cluster_actor* self, const std::string& sid) {
+  auto& find = self->state.cfg.find_session;
+  return find ? find(sid) : std::nullopt;
+}
+
 void announce_members(cluster_actor* self) {
   if (!self->state.cfg.members_changed)
     return;
@@ -289,8 +295,7 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
       return caf::make_error(caf::sec::invalid_argument, "no member with tag " + tag);
     },
     [=](fwd_poll_atom, const std::string& sid, const caf::actor& forwarder) {
-      auto session = self->state.cfg.find_session ? self->state.cfg.find_session(sid)
-                                                  : std::nullopt;
+      auto session = local_session(self, sid);
       if (!session)
         return false;
       std::shared_ptr<engineio::poll_responder> r =
@@ -300,8 +305,7 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
     },
     [=](fwd_ws_atom, const std::string& sid,
         const caf::actor& relay) -> caf::result<caf::actor, std::uint64_t> {
-      auto session = self->state.cfg.find_session ? self->state.cfg.find_session(sid)
-                                                  : std::nullopt;
+      auto session = local_session(self, sid);
       if (!session)
         return caf::make_error(caf::sec::invalid_argument, "Session ID unknown");
       auto channel = std::make_shared<remote_ws_channel>(relay);
@@ -311,8 +315,7 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
       return {*session, id};
     },
     [=](fwd_post_atom, const std::string& sid, const std::string& body) {
-      auto session = self->state.cfg.find_session ? self->state.cfg.find_session(sid)
-                                                  : std::nullopt;
+      auto session = local_session(self, sid);
       if (!session)
         return false;
       std::vector<engineio::packet> packets;

@@ -31,6 +31,12 @@ inline std::string sid_prefix(std::string_view address) {
   return node_tag(address) + ".";
 }
 
+/// The tag of a node's sid prefix ("" for a node outside any cluster).
+inline std::string tag_of_prefix(std::string_view prefix) {
+  return prefix.size() == node_tag_length + 1 ? std::string{prefix.substr(0, node_tag_length)}
+                                              : std::string{};
+}
+
 /// The tag a sid carries, or "" for a sid from a node outside any cluster.
 inline std::string_view tag_of_sid(std::string_view sid) {
   if (sid.size() <= node_tag_length || sid[node_tag_length] != '.')

@@ -504,7 +504,7 @@ struct primary_link::impl {
 primary_link::primary_link(http_server& http, int handover_fd, int report_fd)
   : impl_(std::make_unique<impl>(http, handover_fd, report_fd)) {
   auto* i = impl_.get();
-  i->report("tag " + std::string{cluster::tag_of_sid(http.sid_prefix() + "x")});
+  i->report("tag " + cluster::tag_of_prefix(http.sid_prefix()));
   i->receiver = std::thread{[i] {
     int fd = -1;
     std::string bytes;

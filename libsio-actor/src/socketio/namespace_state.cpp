@@ -82,24 +82,26 @@ endpoint_wiring endpoint_wiring_of(const server& io) {
   if (state->cluster) {
     auto& sys = state->sys;
     auto cluster = state->cluster;
-    auto own_sid = state->sid_prefix + "x"; // a sid of ours, to read our tag from
-    auto own_tag = std::string{cluster::tag_of_sid(own_sid)};
+    auto own_tag = cluster::tag_of_prefix(state->sid_prefix);
     // Long enough for a parked GET: the session answers within a ping interval.
     auto timeout = state->options->engine.ping_interval + state->options->engine.ping_timeout;
-    w.forward = [&sys, cluster, own = own_tag, timeout](
+    // A sid another member owns (not one from outside any cluster, nor ours and gone).
+    auto elsewhere = [own_tag](const std::string& sid) {
+      auto tag = cluster::tag_of_sid(sid);
+      return !tag.empty() && tag != own_tag;
+    };
+    w.forward = [&sys, cluster, elsewhere, timeout](
                   const std::string& sid, bool is_post, std::string body,
                   std::shared_ptr<engineio::poll_responder> responder) {
-      auto tag = cluster::tag_of_sid(sid);
-      if (tag.empty() || tag == own)
-        return false; // not from a cluster member, or ours and gone
+      if (!elsewhere(sid))
+        return false;
       cluster::forward_request(sys, cluster,
                                {sid, is_post, std::move(body), std::move(responder), timeout});
       return true;
     };
-    w.forward_ws = [&sys, cluster, own = own_tag](const std::string& sid)
+    w.forward_ws = [&sys, cluster, elsewhere](const std::string& sid)
       -> std::function<void(std::shared_ptr<engineio::ws_channel>)> {
-      auto tag = cluster::tag_of_sid(sid);
-      if (tag.empty() || tag == own)
+      if (!elsewhere(sid))
         return nullptr;
       return [&sys, cluster, sid](std::shared_ptr<engineio::ws_channel> ws) {
         cluster::relay_websocket(sys, cluster, sid, std::move(ws));
