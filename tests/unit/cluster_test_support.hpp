@@ -783,6 +783,8 @@ struct server_node {
 };
 
 /// Waits (bounded) until every node lists every other node (full mesh).
+/// Bounded generously: forming the mesh is not what these tests time, and a
+/// machine busy with a parallel build can take seconds to connect.
 inline bool wait_mesh(const std::vector<server_node*>& nodes) {
   return eventually([&] {
     for (auto* n : nodes) {
@@ -794,7 +796,7 @@ inline bool wait_mesh(const std::vector<server_node*>& nodes) {
         return false;
     }
     return true;
-  });
+  }, std::chrono::seconds{10});
 }
 
 } // namespace sio_cluster_test
