@@ -153,7 +153,7 @@ public:
       ac.loads.push_back(slots_[k]->load);
     }
     ac.deliver = [this](std::size_t target, int fd, std::string bytes, live_connection) {
-      hand_over(target, fd, bytes, true);
+      hand_over(target, fd, bytes);
     };
     ac.count_in_token = false; // the loads are the workers' reports (update_load)
     acceptor_actor_ = spawn_acceptor(sys_, std::move(ac));
@@ -302,7 +302,7 @@ private:
       std::lock_guard<std::mutex> guard{mutex_};
       for (auto& slot : slots_)
         if (slot->tag == tag && !slot->retiring) {
-          hand_over_locked(*slot, fd, head, false);
+          hand_over_locked(*slot, fd, head);
           return;
         }
     }
@@ -310,28 +310,27 @@ private:
     caf::anon_send(acceptor_actor_, assign_atom::value, fd, head);
   }
 
-  void hand_over(std::size_t target, int fd, const std::string& bytes, bool new_session) {
+  void hand_over(std::size_t target, int fd, const std::string& bytes) {
     std::lock_guard<std::mutex> guard{mutex_};
     auto& slot = *slots_[target];
     if (slot.retiring) {
       // Being replaced: the next live worker takes it.
       for (auto& other : slots_)
         if (!other->retiring && other->handover >= 0) {
-          hand_over_locked(*other, fd, bytes, new_session);
+          hand_over_locked(*other, fd, bytes);
           return;
         }
     }
-    hand_over_locked(slot, fd, bytes, new_session);
+    hand_over_locked(slot, fd, bytes);
   }
 
-  void hand_over_locked(worker_slot& slot, int fd, const std::string& bytes, bool new_session) {
+  void hand_over_locked(worker_slot& slot, int fd, const std::string& bytes) {
     if (slot.handover < 0 || !send_connection(slot.handover, fd, bytes))
       log("could not hand a connection to worker " + std::to_string(slot.index));
     else {
       ++slot.handed;
       update_load(slot);
     }
-    (void) new_session;
     ::close(fd);
   }
 
