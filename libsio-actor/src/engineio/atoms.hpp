@@ -27,6 +27,8 @@ using ws_frame_atom = caf::atom_constant<caf::atom("eio_frame")>;
 using ws_closed_atom = caf::atom_constant<caf::atom("eio_wsclos")>;
 /// (send_atom, vector<packet_ptr>, is_volatile): packets for the client.
 using send_atom = caf::atom_constant<caf::atom("eio_send")>;
+/// (ws_flush_atom): write what was held back while more messages waited.
+using ws_flush_atom = caf::atom_constant<caf::atom("eio_wsflsh")>;
 
 // Timers (with a generation number so a stale timer is ignored).
 using ping_atom = caf::atom_constant<caf::atom("eio_ping")>;

@@ -43,7 +43,7 @@ public:
     if (state_ != ready_state::open || packets.empty())
       return;
     if (transport_ == transport_kind::websocket) {
-      active_ws_->send(std::move(packets), is_volatile);
+      write_ws(std::move(packets), is_volatile);
       return;
     }
     // Long-polling is writable only while a GET waits (Node's rule for volatile).
@@ -112,6 +112,10 @@ public:
       [=](send_atom, std::vector<packet_ptr>& packets, bool is_volatile) {
         write(std::move(packets), is_volatile);
       },
+      [=](ws_flush_atom) {
+        flush_scheduled_ = false;
+        flush_ws();
+      },
       [=](ping_atom, std::uint64_t gen) {
         if (gen == ping_gen_)
           send_ping();
@@ -157,10 +161,40 @@ public:
   }
 
 private:
+  /// Writes to the WebSocket. While more messages wait in the mailbox (a
+  /// burst of broadcasts, say), the packets are held back and go out together
+  /// after them: one system call for many frames. An idle session writes at once.
+  void write_ws(std::vector<packet_ptr> packets, bool is_volatile) {
+    if (is_volatile) {
+      flush_ws(); // a volatile packet is dropped if anything is still queued: decide after the rest
+      active_ws_->send(std::move(packets), true);
+      return;
+    }
+    if (ws_held_.empty() && mailbox().empty()) {
+      active_ws_->send(std::move(packets), false);
+      return;
+    }
+    ws_held_.insert(ws_held_.end(), std::make_move_iterator(packets.begin()),
+                    std::make_move_iterator(packets.end()));
+    if (mailbox().empty()) {
+      flush_ws();
+    } else if (!flush_scheduled_) {
+      flush_scheduled_ = true;
+      send(this, ws_flush_atom::value); // runs after the messages waiting now
+    }
+  }
+
+  void flush_ws() {
+    if (ws_held_.empty() || !active_ws_)
+      return;
+    active_ws_->send(std::exchange(ws_held_, {}), false);
+  }
+
   /// Transports hold a handle to this actor: drop ours so neither keeps the other alive.
   void release_transports() {
     if (pending_get_)
       std::exchange(pending_get_, nullptr)->send_payload("1");
+    flush_ws();
     if (active_ws_)
       std::exchange(active_ws_, nullptr)->close();
     if (upgrading_ws_)
@@ -371,6 +405,8 @@ private:
   std::size_t buffered_bytes_ = 0;
 
   std::shared_ptr<ws_channel> active_ws_;
+  std::vector<packet_ptr> ws_held_; // see write_ws()
+  bool flush_scheduled_ = false;
   std::shared_ptr<ws_channel> upgrading_ws_;
 
   std::uint64_t ping_gen_ = 0;

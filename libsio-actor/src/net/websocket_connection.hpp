@@ -1,26 +1,37 @@
-// One WebSocket connection carrying an Engine.IO session: frames in go to the
-// session actor, packets out go through a bounded queue with one outstanding
-// write at a time, all on the connection's strand.
+// One WebSocket connection carrying an Engine.IO session. Beast performs the
+// HTTP upgrade; after it the connection frames its own bytes (websocket_frames):
+//  - reads wait for readability and then read into a per-thread buffer, so an
+//    idle connection holds no read buffer;
+//  - writes are made by the thread that sends (usually the session actor's),
+//    directly with one sendmsg for every frame queued, without a hop to the
+//    I/O thread; only when the socket's buffer is full does the I/O thread
+//    take over and finish the write when the socket is writable again.
+// A mutex guards the write state and the descriptor; reads, closing and
+// reporting to the session run on the connection's strand.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
+#include <boost/asio/steady_timer.hpp>
 #include <caf/actor.hpp>
 
 #include "engineio/transport.hpp"
 #include "net/http_types.hpp"
 #include "net/live_counter.hpp"
+#include "net/websocket_frames.hpp"
 
 namespace sio::net {
 
 class websocket_connection final : public engineio::ws_channel,
                                    public std::enable_shared_from_this<websocket_connection> {
 public:
+  using socket_type = beast::tcp_stream::socket_type;
+
   websocket_connection(beast::tcp_stream stream, std::size_t max_message_bytes,
                        std::size_t max_queue_bytes, std::chrono::milliseconds idle_timeout,
                        live_connection token = {});
@@ -34,25 +45,61 @@ public:
   void close() override;
 
 private:
-  void do_read();
-  void do_write();
-  void do_close();
-  void hard_close(const char* reason);
+  /// A frame to write: its header and either a packet or a control payload.
+  struct out_frame {
+    engineio::packet_ptr packet;
+    std::string control;
+    ws::frame_header header;
+    std::size_t written = 0; // of header + payload
+    std::string_view payload() const noexcept { return packet ? packet->wire() : control; }
+    std::size_t size() const noexcept { return header.size + payload().size(); }
+  };
+  class parser_sink;
+
+  // reading (strand)
+  void wait_readable();
+  void on_readable();
+
+  // writing (any thread, mutex held)
+  void enqueue_locked(ws::opcode op, engineio::packet_ptr packet, std::string control);
+  /// Writes what the socket takes now; false if the connection failed.
+  bool write_now_locked();
+  /// Ensures the I/O thread finishes the write (mutex held).
+  void wait_writable_locked();
+  void on_writable();
+
+  /// Closes a connection that read nothing for a whole idle period (a safety
+  /// net: the session's heartbeat normally closes a silent client first).
+  void watch_idle();
+
+  // closing (strand)
+  void close_with(std::uint16_t code);
+  void after_close_frame_written();
+  void linger();
+  void hard_close(const char* why);
+  void close_socket_locked();
   void report_closed(const std::string& reason);
 
-  beast::websocket::stream<beast::tcp_stream> ws_;
-  beast::flat_buffer read_buffer_;
+  socket_type socket_;
   std::uint64_t id_;
   std::size_t max_queue_bytes_;
-  caf::actor session_;
+  ws::frame_parser parser_;
+  caf::actor session_; // strand only
+  std::unique_ptr<beast::websocket::stream<socket_type&>> handshake_;
+  std::unique_ptr<asio::steady_timer> linger_timer_;
+  asio::steady_timer idle_timer_;
+  std::chrono::milliseconds idle_timeout_;
+  bool read_since_check_ = false; // strand only
 
-  std::deque<engineio::packet_ptr> queue_;
+  std::mutex mutex_; // guards what follows and the descriptor's life
+  std::vector<out_frame> queue_;
   std::size_t queued_bytes_ = 0;
-  bool writing_ = false;
-  bool close_requested_ = false;
-  bool closing_ = false;
-  bool reported_ = false;
-  live_connection token_; // counts us at our I/O shard
+  bool waiting_writable_ = false; // the I/O thread owns the rest of the write
+  bool close_queued_ = false;     // our close frame is in the queue
+  bool closed_ = false;           // descriptor closed; nothing more to write
+  bool reported_ = false;         // strand only
+  bool reading_ = false;          // strand only
+  live_connection token_;         // counts us at our I/O shard
 };
 
 } // namespace sio::net

@@ -1,0 +1,209 @@
+#include "net/websocket_frames.hpp"
+
+namespace sio::net::ws {
+
+frame_header make_frame_header(opcode op, std::size_t payload_size) noexcept {
+  frame_header h{};
+  h.bytes[0] = static_cast<std::uint8_t>(0x80 | static_cast<std::uint8_t>(op)); // FIN
+  if (payload_size < 126) {
+    h.bytes[1] = static_cast<std::uint8_t>(payload_size);
+    h.size = 2;
+  } else if (payload_size <= 0xFFFF) {
+    h.bytes[1] = 126;
+    h.bytes[2] = static_cast<std::uint8_t>(payload_size >> 8);
+    h.bytes[3] = static_cast<std::uint8_t>(payload_size);
+    h.size = 4;
+  } else {
+    h.bytes[1] = 127;
+    for (int i = 0; i < 8; ++i)
+      h.bytes[2 + i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(payload_size) >> (56 - 8 * i));
+    h.size = 10;
+  }
+  return h;
+}
+
+std::string close_payload(std::uint16_t code) {
+  return std::string{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+}
+
+bool valid_utf8(std::string_view s) noexcept {
+  auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  auto* end = p + s.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int extra;
+    std::uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p <= extra)
+      return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    static constexpr std::uint32_t min_for_length[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < min_for_length[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+void frame_parser::feed(const char* data, std::size_t size, frame_sink& sink) {
+  if (done_)
+    return;
+  if (partial_.empty()) {
+    // The common case: whole frames, parsed straight from the read buffer.
+    while (size > 0 && !done_) {
+      auto used = parse_one(data, size, sink);
+      if (used == 0)
+        break;
+      data += used;
+      size -= used;
+    }
+    if (!done_ && size > 0)
+      partial_.assign(data, size);
+    return;
+  }
+  partial_.append(data, size);
+  std::size_t offset = 0;
+  while (offset < partial_.size() && !done_) {
+    auto used = parse_one(partial_.data() + offset, partial_.size() - offset, sink);
+    if (used == 0)
+      break;
+    offset += used;
+  }
+  if (done_ || offset == partial_.size())
+    std::string{}.swap(partial_); // give the memory back
+  else
+    partial_.erase(0, offset);
+}
+
+void frame_parser::fail(frame_sink& sink, close_code code, const char* what) {
+  done_ = true;
+  std::string{}.swap(partial_);
+  std::string{}.swap(message_);
+  sink.on_error(code, what);
+}
+
+std::size_t frame_parser::parse_one(const char* data, std::size_t size, frame_sink& sink) {
+  auto* b = reinterpret_cast<const unsigned char*>(data);
+  if (size < 2)
+    return 0;
+  bool fin = (b[0] & 0x80) != 0;
+  if ((b[0] & 0x70) != 0) {
+    fail(sink, protocol_error, "reserved bits set (no extension was negotiated)");
+    return 0;
+  }
+  auto op = static_cast<opcode>(b[0] & 0x0F);
+  if ((b[1] & 0x80) == 0) {
+    fail(sink, protocol_error, "unmasked client frame");
+    return 0;
+  }
+  std::uint64_t length = b[1] & 0x7F;
+  std::size_t header = 2;
+  if (length == 126) {
+    if (size < 4)
+      return 0;
+    length = (std::uint64_t{b[2]} << 8) | b[3];
+    header = 4;
+  } else if (length == 127) {
+    if (size < 10)
+      return 0;
+    length = 0;
+    for (int i = 0; i < 8; ++i)
+      length = (length << 8) | b[2 + i];
+    header = 10;
+  }
+  bool control = (static_cast<std::uint8_t>(op) & 0x8) != 0;
+  switch (op) {
+    case opcode::continuation:
+      if (!in_message_) {
+        fail(sink, protocol_error, "continuation frame without a message");
+        return 0;
+      }
+      break;
+    case opcode::text:
+    case opcode::binary:
+      if (in_message_) {
+        fail(sink, protocol_error, "new message inside a fragmented one");
+        return 0;
+      }
+      break;
+    case opcode::close:
+    case opcode::ping:
+    case opcode::pong:
+      if (!fin || length > 125) {
+        fail(sink, protocol_error, "fragmented or oversized control frame");
+        return 0;
+      }
+      break;
+    default:
+      fail(sink, protocol_error, "unknown opcode");
+      return 0;
+  }
+  // Refuse an oversized message as soon as its header says so, not after
+  // buffering it.
+  if (!control && length > max_message_ - std::min(max_message_, message_.size())) {
+    fail(sink, too_big, "message too big");
+    return 0;
+  }
+  header += 4; // the mask
+  if (size < header || size - header < length)
+    return 0;
+  const unsigned char* mask = b + header - 4;
+  const char* payload = data + header;
+  auto n = static_cast<std::size_t>(length);
+
+  std::string unmasked;
+  std::string& out = control ? unmasked : message_;
+  auto start = out.size();
+  out.resize(start + n);
+  for (std::size_t i = 0; i < n; ++i)
+    out[start + i] = static_cast<char>(payload[i] ^ static_cast<char>(mask[i & 3]));
+
+  if (control) {
+    if (op == opcode::ping) {
+      sink.on_ping(unmasked);
+    } else if (op == opcode::close) {
+      done_ = true;
+      std::uint16_t code = 1005; // "no status received"
+      if (unmasked.size() >= 2)
+        code = static_cast<std::uint16_t>((static_cast<unsigned char>(unmasked[0]) << 8)
+                                          | static_cast<unsigned char>(unmasked[1]));
+      sink.on_close(code);
+    }
+    return header + n; // pong: nothing to do
+  }
+  if (op != opcode::continuation) {
+    in_message_ = true;
+    message_binary_ = op == opcode::binary;
+  }
+  if (fin) {
+    in_message_ = false;
+    if (!message_binary_ && !valid_utf8(message_)) {
+      fail(sink, invalid_payload, "text message is not UTF-8");
+      return 0;
+    }
+    sink.on_message(message_, message_binary_);
+    std::string{}.swap(message_);
+  }
+  return header + n;
+}
+
+} // namespace sio::net::ws
