@@ -483,7 +483,9 @@ struct server_fixture : actor_fixture {
     cfg.ns = ns;
     cfg.session = spawn_probe(sid);
     sessions[sid] = cfg.session;
-    cfg.handshake.auth = std::move(auth);
+    auto hs = std::make_shared<sio::handshake>();
+    hs->auth = std::move(auth);
+    cfg.handshake = std::move(hs);
     auto socket = spawn_socket_actor(sys, std::move(cfg));
     if (!socket)
       return {};

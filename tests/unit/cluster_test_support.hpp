@@ -756,7 +756,7 @@ struct server_node {
     sc.ns = io->of(nsp).state();
     sc.session = sys->spawn(session_probe, sid, log);
     owned.push_back(sc.session);
-    sc.handshake = std::move(hs);
+    sc.handshake = std::make_shared<const sio::handshake>(std::move(hs));
     auto socket = sio_test::spawn_socket_actor(*sys, std::move(sc));
     if (!socket)
       return {};

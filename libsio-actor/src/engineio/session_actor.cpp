@@ -30,13 +30,17 @@ packet_ptr make_text(packet_type type, std::string_view data = {}) {
 class session_actor final : public caf::event_based_actor, public session_context {
 public:
   session_actor(caf::actor_config& cfg, session_config sc)
-    : caf::event_based_actor(cfg), cfg_(std::move(sc)) {
+    : caf::event_based_actor(cfg), cfg_(std::move(sc)),
+      handshake_(std::make_shared<const sio::handshake>(std::move(cfg_.handshake))) {
   }
 
   // -- session_context -------------------------------------------------------
 
   const std::string& sid() const noexcept override { return cfg_.sid; }
-  const sio::handshake& handshake() const noexcept override { return cfg_.handshake; }
+  const sio::handshake& handshake() const noexcept override { return *handshake_; }
+  std::shared_ptr<const sio::handshake> shared_handshake() const noexcept override {
+    return handshake_;
+  }
   caf::event_based_actor* self() noexcept override { return this; }
 
   void write(std::vector<packet_ptr> packets, bool is_volatile) override {
@@ -395,6 +399,7 @@ private:
   }
 
   session_config cfg_;
+  std::shared_ptr<const sio::handshake> handshake_; // moved out of cfg_
   ready_state state_ = ready_state::open;
   transport_kind transport_ = transport_kind::polling;
   std::string closing_reason_;

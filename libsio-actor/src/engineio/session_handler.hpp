@@ -23,6 +23,8 @@ public:
   virtual ~session_context() = default;
   virtual const std::string& sid() const noexcept = 0;
   virtual const sio::handshake& handshake() const noexcept = 0;
+  /// The same, shareable: sockets without auth keep this one instead of a copy.
+  virtual std::shared_ptr<const sio::handshake> shared_handshake() const noexcept = 0;
   virtual caf::event_based_actor* self() noexcept = 0;
   virtual void write(std::vector<packet_ptr> packets, bool is_volatile = false) = 0;
   /// Closes the session from the server side; on_close follows with `reason`.

@@ -1,6 +1,6 @@
 // What a session actor sees of the network: two small interfaces implemented
-// in net/ on top of Boost.Beast. Every method is thread-safe (it posts to the
-// connection's strand) and never blocks.
+// in net/ on top of Boost.Asio and Beast. Every method is thread-safe and
+// never blocks.
 #pragma once
 
 #include <cstdint>

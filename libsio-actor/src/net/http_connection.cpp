@@ -36,7 +36,7 @@ http_connection::http_connection(tcp::socket socket,
 }
 
 void http_connection::start() {
-  // Run on the connection's strand from the first step on.
+  // Run on the connection's I/O thread from the first step on.
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
 }
 

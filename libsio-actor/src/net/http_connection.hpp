@@ -62,7 +62,7 @@ public:
   const std::string& remote_address() const noexcept { return remote_address_; }
 
   /// While the current request waits for its answer, watch the socket: if the
-  /// client goes away first, `fn` runs (on the strand). Call it from handle().
+  /// client goes away first, `fn` runs (on the I/O thread). Call it from handle().
   void on_abort(std::function<void()> fn);
 
 private:

@@ -13,7 +13,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
@@ -46,7 +45,7 @@ struct http_server::impl {
   }
 
   void do_accept() {
-    acceptor->async_accept(asio::make_strand(shards.front()->ioc), [this](beast::error_code ec,
+    acceptor->async_accept(shards.front()->ioc.get_executor(), [this](beast::error_code ec,
                                                                      tcp::socket s) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open())
         return;
@@ -86,7 +85,7 @@ struct http_server::impl {
     auto& shard = *shards[index];
     auto held = std::make_shared<live_connection>(std::move(token));
     asio::post(shard.ioc, [this, index, fd, held, bytes = std::move(bytes_read)] {
-      tcp::socket s{asio::make_strand(shards[index]->ioc)};
+      tcp::socket s{shards[index]->ioc.get_executor()};
       // The descriptor's own protocol: a handed-over one may differ from ours.
       sockaddr_storage addr{};
       socklen_t len = sizeof(addr);

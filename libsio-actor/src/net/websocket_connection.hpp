@@ -7,7 +7,8 @@
 //    I/O thread; only when the socket's buffer is full does the I/O thread
 //    take over and finish the write when the socket is writable again.
 // A mutex guards the write state and the descriptor; reads, closing and
-// reporting to the session run on the connection's strand.
+// reporting to the session run on the connection's I/O thread (each I/O
+// shard is one io_context run by one thread, so that thread serializes them).
 #pragma once
 
 #include <chrono>
@@ -36,7 +37,7 @@ public:
                        std::size_t max_queue_bytes, std::chrono::milliseconds idle_timeout,
                        live_connection token = {});
 
-  /// Completes the handshake; `ready` runs on the strand once it succeeded.
+  /// Completes the handshake; `ready` runs on the I/O thread once it succeeded.
   void accept(request req, std::function<void(std::shared_ptr<websocket_connection>)> ready);
 
   std::uint64_t id() const noexcept override { return id_; }
@@ -56,7 +57,7 @@ private:
   };
   class parser_sink;
 
-  // reading (strand)
+  // reading (I/O thread)
   void wait_readable();
   void on_readable();
 
@@ -72,7 +73,7 @@ private:
   /// net: the session's heartbeat normally closes a silent client first).
   void watch_idle();
 
-  // closing (strand)
+  // closing (I/O thread)
   void close_with(std::uint16_t code);
   void after_close_frame_written();
   void linger();
@@ -84,12 +85,12 @@ private:
   std::uint64_t id_;
   std::size_t max_queue_bytes_;
   ws::frame_parser parser_;
-  caf::actor session_; // strand only
+  caf::actor session_; // I/O thread only
   std::unique_ptr<beast::websocket::stream<socket_type&>> handshake_;
   std::unique_ptr<asio::steady_timer> linger_timer_;
   asio::steady_timer idle_timer_;
   std::chrono::milliseconds idle_timeout_;
-  bool read_since_check_ = false; // strand only
+  bool read_since_check_ = false; // I/O thread only
 
   std::mutex mutex_; // guards what follows and the descriptor's life
   std::vector<out_frame> queue_;
@@ -97,8 +98,8 @@ private:
   bool waiting_writable_ = false; // the I/O thread owns the rest of the write
   bool close_queued_ = false;     // our close frame is in the queue
   bool closed_ = false;           // descriptor closed; nothing more to write
-  bool reported_ = false;         // strand only
-  bool reading_ = false;          // strand only
+  bool reported_ = false;         // I/O thread only
+  bool reading_ = false;          // I/O thread only
   live_connection token_;         // counts us at our I/O shard
 };
 

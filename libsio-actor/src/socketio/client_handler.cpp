@@ -124,8 +124,12 @@ private:
     cfg.id = engineio::generate_id();
     cfg.ns = ns;
     cfg.session = caf::actor_cast<caf::actor>(ctx.self());
-    cfg.handshake = ctx.handshake();
-    cfg.handshake.auth = std::move(auth);
+    cfg.handshake = ctx.shared_handshake();
+    if (auth != cfg.handshake->auth) {
+      auto own = std::make_shared<sio::handshake>(*cfg.handshake);
+      own->auth = std::move(auth);
+      cfg.handshake = std::move(own);
+    }
     sockets_[p.nsp] = socket_entry{spawn_socket(ctx.self(), std::move(cfg)), false};
   }
 

@@ -37,7 +37,7 @@ public:
 
   const std::string& id() const noexcept override { return cfg_.id; }
   const std::string& nsp() const noexcept override { return cfg_.ns->name; }
-  const sio::handshake& handshake() const noexcept override { return cfg_.handshake; }
+  const sio::handshake& handshake() const noexcept override { return *cfg_.handshake; }
   json& data() noexcept override { return data_; }
   bool connected() const noexcept override { return connected_; }
 
@@ -128,7 +128,7 @@ public:
       [=](leave_atom, const std::string& room) { leave(room); },
       [=](disconnect_atom, bool close) { disconnect(close); },
       [=](fetch_atom) -> remote_socket {
-        return remote_socket{cfg_.id, cfg_.handshake, rooms_, data_, ref()};
+        return remote_socket{cfg_.id, *cfg_.handshake, rooms_, data_, ref()};
       },
       [=](ack_request_atom, std::uint64_t id, std::vector<engineio::packet_ptr>& packets,
           std::chrono::milliseconds timeout) {

@@ -18,7 +18,8 @@ struct socket_config {
   std::string id;
   std::shared_ptr<namespace_state> ns;
   caf::actor session;
-  sio::handshake handshake; // with the CONNECT packet's auth
+  /// With the CONNECT packet's auth; shared with the session when there is none.
+  std::shared_ptr<const sio::handshake> handshake;
 };
 
 caf::actor spawn_socket(caf::event_based_actor* session, socket_config cfg);
