@@ -212,7 +212,7 @@ def plot(summary, cases, servers, meta, path):
             rows.append((f"{short}: {label}", bars, fmt_metric(b["median"], b["unit"])))
     if not rows:
         return
-    colors = {"sio-actor-1t": "#1f5fa8", "sio-actor-default": "#8fb3de"}
+    colors = {"sio-actor-1t": "#1f5fa8", "sio-actor-default": "#8fb3de", "floor": "#b0b0b0"}
     fig, ax = plt.subplots(figsize=(12, 0.4 * len(rows) * max(1, len(others)) ** 0.5 + 1.8))
     height = 0.8 / max(1, len(others))
     for i, s in enumerate(others):
