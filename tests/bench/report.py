@@ -266,7 +266,7 @@ def main():
     if a.source:
         meta = json.load(open(a.source))
         runs = meta.pop("runs")
-        for k in ("summary", "problems", "disturbed_runs"):
+        for k in ("summary", "problems", "disturbed_runs", "floor_generator_bound"):
             meta.pop(k, None)
     elif a.raw and a.meta:
         meta = json.load(open(a.meta))
@@ -278,9 +278,14 @@ def main():
     summary = summarise(runs, cases, servers)
 
     problems = []
+    # The floor server answers faster than one generator core can ask: its
+    # throughput is then the generator's, but its CPU per operation (what it is
+    # there for) is still measured. A note, not a failure.
+    capped = [f"{r['case']} / rep {r['rep']}: {r.get('generator_cpu_fraction')}"
+              for r in runs if r["server"] == "floor" and r.get("generator_saturated")]
     for r in runs:
         where = f"{r['case']} / {r['server']} / rep {r['rep']}"
-        if r.get("generator_saturated"):
+        if r.get("generator_saturated") and r["server"] != "floor":
             problems.append(f"{where}: the load generator saturated its core "
                             f"({r.get('generator_cpu_fraction')} of a core): lower the load")
         if r.get("connected", 0) < r.get("clients", 0):
@@ -296,6 +301,7 @@ def main():
     result["summary"] = summary
     result["problems"] = problems
     result["disturbed_runs"] = noisy
+    result["floor_generator_bound"] = capped
     result["runs"] = runs
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1, ensure_ascii=False)
@@ -311,6 +317,9 @@ def main():
               "(other_cpu_fraction): those figures are disturbed", file=sys.stderr)
         for n in noisy[:10]:
             print("  " + n, file=sys.stderr)
+    if capped:
+        print(f"\nnote: the generator was the bottleneck in {len(capped)} floor run(s): there the "
+              "floor's throughput is the generator's, its CPU per operation still counts", file=sys.stderr)
     if problems:
         print("\nFAILED:", file=sys.stderr)
         for p in problems:
