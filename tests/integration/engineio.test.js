@@ -211,6 +211,70 @@ describe('Engine.IO echo over WebSocket', () => {
   });
 });
 
+describe('WebSocket framing (RFC 6455, raw ws client)', () => {
+  const url = () => `ws://${server.host}:${server.port}${EIO_PATH}?EIO=4&transport=websocket`;
+
+  async function open() {
+    const ws = new WebSocket(url());
+    ws.on('error', () => {}); // a reset after our close is expected in the error cases
+    const frames = [];
+    ws.on('message', (data, isBinary) => frames.push({ text: Buffer.from(data).toString(), isBinary }));
+    await waitForEvent(ws, 'open', OPEN_TIMEOUT, { rejectOn: ['error', 'close'] });
+    await waitFor(() => frames.length >= 1, OPEN_TIMEOUT, 'open packet');
+    return { ws, frames };
+  }
+
+  function closeCode(ws) {
+    return new Promise((resolve) => ws.once('close', (code) => resolve(code)));
+  }
+
+  it('answers a ping with a pong carrying the same payload', { timeout: 30000 }, async () => {
+    const { ws } = await open();
+    try {
+      const pong = waitForEvent(ws, 'pong', ECHO_TIMEOUT);
+      ws.ping(Buffer.from('are you there'));
+      const [payload] = await pong;
+      assert.equal(Buffer.from(payload).toString(), 'are you there');
+    } finally {
+      ws.terminate();
+    }
+  });
+
+  it('joins a fragmented message', { timeout: 30000 }, async () => {
+    const { ws, frames } = await open();
+    try {
+      ws.send('4hel', { fin: false });
+      ws.send('lo wo', { fin: false });
+      ws.send('rld', { fin: true });
+      await waitFor(() => frames.some((f) => f.text === '4hello world'), ECHO_TIMEOUT, 'echo of the joined message');
+    } finally {
+      ws.terminate();
+    }
+  });
+
+  it('closes with 1007 on text that is not UTF-8, 1009 on an oversized message', { timeout: 30000 }, async () => {
+    const a = await open();
+    const codeA = closeCode(a.ws);
+    // ws refuses to send invalid UTF-8 as text, so write the frame ourselves:
+    // FIN + text, masked, 3 bytes "4\xc3\x28" with an all-zero mask.
+    a.ws._socket.write(Buffer.from([0x81, 0x83, 0, 0, 0, 0, 0x34, 0xc3, 0x28]));
+    assert.equal(await withTimeout(codeA, ECHO_TIMEOUT, 'close after invalid UTF-8'), 1007);
+
+    const b = await open();
+    const codeB = closeCode(b.ws);
+    b.ws.send('4' + 'x'.repeat(MAX_PAYLOAD + 10));
+    assert.equal(await withTimeout(codeB, ECHO_TIMEOUT, 'close after an oversized message'), 1009);
+    server.assertAlive('after bad WebSocket frames');
+  });
+
+  it('completes a client-initiated close handshake with the same code', { timeout: 30000 }, async () => {
+    const { ws } = await open();
+    const code = closeCode(ws);
+    ws.close(4000, 'bye');
+    assert.equal(await withTimeout(code, ECHO_TIMEOUT, 'close handshake'), 4000);
+  });
+});
+
 describe('Engine.IO upgrade from polling to WebSocket', () => {
   it('fires "upgrade" and loses or duplicates no message across it', { timeout: 60000 }, async () => {
     const socket = createClient({ transports: ['polling', 'websocket'] });

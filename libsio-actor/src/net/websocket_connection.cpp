@@ -43,11 +43,8 @@ public:
     if (c_.closed_ || c_.close_queued_)
       return;
     c_.enqueue_locked(ws::opcode::pong, nullptr, std::string{payload});
-    if (!c_.waiting_writable_) {
-      c_.write_now_locked();
-      if (!c_.queue_.empty())
-        c_.wait_writable_locked();
-    }
+    if (!c_.flush_locked())
+      c_.fail_later("write failed");
   }
   void on_close(std::uint16_t code) override {
     // Echo the peer's code (RFC 6455 5.5.1); 1005 means it sent none.
@@ -160,7 +157,7 @@ void websocket_connection::on_readable() {
 // -- writing -------------------------------------------------------------------
 
 void websocket_connection::send(std::vector<engineio::packet_ptr> packets, bool is_volatile) {
-  std::unique_lock<std::mutex> lock{mutex_};
+  std::lock_guard<std::mutex> guard{mutex_};
   if (closed_ || close_queued_)
     return;
   // Volatile packets are for clients that can take them now, never queued.
@@ -170,21 +167,25 @@ void websocket_connection::send(std::vector<engineio::packet_ptr> packets, bool 
     auto op = p->is_binary() ? ws::opcode::binary : ws::opcode::text;
     enqueue_locked(op, std::move(p), {});
   }
-  const char* failure = nullptr;
   if (queued_bytes_ > max_queue_bytes_)
-    failure = "slow consumer: write queue limit exceeded";
-  else if (!waiting_writable_ && !write_now_locked())
-    failure = "write failed";
-  if (failure) {
-    closed_ = true;
-    lock.unlock();
-    asio::post(socket_.get_executor(), [self = shared_from_this(), failure] {
-      self->hard_close(failure);
-    });
-    return;
-  }
+    fail_later("slow consumer: write queue limit exceeded");
+  else if (!flush_locked())
+    fail_later("write failed");
+}
+
+bool websocket_connection::flush_locked() {
+  if (waiting_writable_)
+    return true; // the I/O thread writes the queue when the socket drains
+  if (!write_now_locked())
+    return false;
   if (!queue_.empty())
     wait_writable_locked();
+  return true;
+}
+
+void websocket_connection::fail_later(const char* why) {
+  closed_ = true; // nothing more is written
+  asio::post(socket_.get_executor(), [self = shared_from_this(), why] { self->hard_close(why); });
 }
 
 void websocket_connection::enqueue_locked(ws::opcode op, engineio::packet_ptr packet,
@@ -325,15 +326,12 @@ void websocket_connection::close_with(std::uint16_t code) {
     return;
   close_queued_ = true;
   enqueue_locked(ws::opcode::close, nullptr, ws::close_payload(code));
-  if (waiting_writable_)
-    return; // on_writable() writes it after what is queued before it
-  if (!write_now_locked()) {
+  bool written = flush_locked();
+  if (!written || waiting_writable_) {
+    // Failed: close now. Not all written: on_writable() goes on after it.
     lock.unlock();
-    hard_close("write failed");
-    return;
-  }
-  if (!queue_.empty()) {
-    wait_writable_locked();
+    if (!written)
+      hard_close("write failed");
     return;
   }
   lock.unlock();

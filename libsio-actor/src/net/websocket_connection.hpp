@@ -63,8 +63,13 @@ private:
 
   // writing (any thread, mutex held)
   void enqueue_locked(ws::opcode op, engineio::packet_ptr packet, std::string control);
+  /// Writes the queue now unless the I/O thread owns the write; false if
+  /// the connection failed.
+  bool flush_locked();
   /// Writes what the socket takes now; false if the connection failed.
   bool write_now_locked();
+  /// Stops writing and has the I/O thread close the connection.
+  void fail_later(const char* why);
   /// Ensures the I/O thread finishes the write (mutex held).
   void wait_writable_locked();
   void on_writable();
