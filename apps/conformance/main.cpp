@@ -17,12 +17,14 @@ struct config : caf::actor_system_config {
   // The suites need 300/200; load tests with many clients may ask for more.
   std::size_t ping_interval_ms = 300;
   std::size_t ping_timeout_ms = 200;
+  std::size_t max_buffered_bytes = sio::engine_options{}.max_buffered_bytes;
   config() {
     opt_group{custom_options_, "global"}
       .add(port, "port,p", "listen port (0: any free port)")
       .add(host, "host", "bind address")
       .add(ping_interval_ms, "ping-interval", "Engine.IO pingInterval in ms (default 300)")
-      .add(ping_timeout_ms, "ping-timeout", "Engine.IO pingTimeout in ms (default 200)");
+      .add(ping_timeout_ms, "ping-timeout", "Engine.IO pingTimeout in ms (default 200)")
+      .add(max_buffered_bytes, "max-buffered", "bytes queued for one client before it is cut off as a slow consumer");
   }
 };
 
@@ -32,6 +34,7 @@ sio::engine_options conformance_engine_options(const config& cfg, std::string pa
   opts.ping_interval = std::chrono::milliseconds{cfg.ping_interval_ms};
   opts.ping_timeout = std::chrono::milliseconds{cfg.ping_timeout_ms};
   opts.max_http_buffer_size = 1000000;
+  opts.max_buffered_bytes = cfg.max_buffered_bytes;
   opts.cors.origins = {"*"};
   return opts;
 }

@@ -275,6 +275,53 @@ describe('WebSocket framing (RFC 6455, raw ws client)', () => {
   });
 });
 
+describe('Engine.IO slow consumer', () => {
+  // A client that stops reading while the server has more for it: once more than
+  // max_buffered_bytes wait for it (beyond what the kernel's buffers hold), the
+  // server cuts it off; nobody else notices.
+  const MAX_BUFFERED = 1000000;
+  let slowServer = null;
+  before(async () => {
+    slowServer = await startServer('sio-conformance',
+      ['--ping-interval=2000', '--ping-timeout=5000', `--max-buffered=${MAX_BUFFERED}`]);
+  });
+  after(async () => {
+    if (slowServer)
+      await slowServer.stop();
+  });
+
+  it('closes a WebSocket client that stops reading, others keep going', { timeout: 60000 }, async () => {
+    const url = `ws://${slowServer.host}:${slowServer.port}${EIO_PATH}?EIO=4&transport=websocket`;
+    const bystander = new WebSocket(url);
+    const slow = new WebSocket(url);
+    slow.on('error', () => {});
+    const seen = { bystander: [], slow: 0 };
+    bystander.on('message', (d) => seen.bystander.push(Buffer.from(d).toString()));
+    slow.on('message', () => { seen.slow += 1; });
+    await waitForEvent(bystander, 'open', OPEN_TIMEOUT, { rejectOn: ['error', 'close'] });
+    await waitForEvent(slow, 'open', OPEN_TIMEOUT, { rejectOn: ['error', 'close'] });
+    await waitFor(() => seen.slow >= 1, OPEN_TIMEOUT, 'open packet of the slow client');
+    const closed = new Promise((resolve) => slow.once('close', () => resolve(true)));
+
+    slow._socket.pause(); // stop reading: the kernel's buffers fill, then the server's queue
+    const chunk = '4' + 'x'.repeat(200000);
+    const sent = 60; // 12 MB echoed back: far more than loopback buffers take
+    for (let i = 0; i < sent; ++i)
+      slow.send(chunk);
+
+    // The server must not wait for a reader that never comes.
+    await delay(3000);
+    bystander.send('4still here');
+    await waitFor(() => seen.bystander.includes('4still here'), ECHO_TIMEOUT, 'bystander echo');
+    slow._socket.resume();
+    await withTimeout(closed, 20000, 'slow client cut off');
+    assert.ok(seen.slow - 1 < sent, `the slow client got all ${sent} echoes: it was never cut off`);
+    assert.match(slowServer.stderr(), /slow consumer/);
+    slowServer.assertAlive('after a slow consumer');
+    bystander.terminate();
+  });
+});
+
 describe('Engine.IO upgrade from polling to WebSocket', () => {
   it('fires "upgrade" and loses or duplicates no message across it', { timeout: 60000 }, async () => {
     const socket = createClient({ transports: ['polling', 'websocket'] });
