@@ -5,7 +5,7 @@
 // Events (namespace "/"):
 //   chat message  client -> server: a string; server -> everyone:
 //                 "port:<listen port> user:<socket id> msg:<text>"
-//   users         server -> everyone: {"count": n, "users": [ids...], "truncated": bool}
+//   users         server -> this node's clients: {"count": n, "users": [ids...], "truncated": bool}
 //   notice        server -> clients: {"kind": "welcome"|"join"|"leave"|"error"|"warning", "text": ...}
 //   echo          acks its arguments back at once          (benchmark contract)
 //   join          joins the room named by the string argument (benchmark contract)
@@ -201,7 +201,9 @@ caf::behavior roster_actor(caf::stateful_actor<roster_state>* self, weak_namespa
       listed.push_back(st.users[i]);
     users["users"] = std::move(listed);
     users["truncated"] = st.users.size() > max_listed_users;
-    all.emit("users", std::move(users));
+    // Who is online on this node, to this node's clients: every node keeps
+    // its own roster (the `online` event counts the whole cluster).
+    all.local().emit("users", std::move(users));
     st.joined.clear();
     st.left.clear();
     st.last_flush = std::chrono::steady_clock::now();

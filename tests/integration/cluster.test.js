@@ -98,6 +98,29 @@ describe('cluster of three sio-chat nodes', () => {
     assert.equal(received(sender, 'room only'), 0);
   });
 
+  it("lists each node's own users in 'users', and tells every node of joins", async () => {
+    const onA = await connect(a);
+    const onB = await connect(b);
+    const seen = (s) => {
+      s.userLists = [];
+      s.joined = [];
+      s.on('users', (u) => s.userLists.push(u.users));
+      s.on('notice', (n) => { if (n.kind === 'join') s.joined.push(...n.ids); });
+    };
+    seen(onA);
+    seen(onB);
+    const late = await connect(b); // its arrival makes both rosters flush
+    await waitFor(() => onA.joined.includes(late.id), WAIT, 'a client on A hears of the join on B');
+    await waitFor(() => onB.userLists.some((l) => l.includes(late.id)), WAIT, "B's roster lists the newcomer");
+    await delay(600); // more than two roster periods: a stray list from B would have reached A
+    for (const list of onA.userLists)
+      assert.ok(!list.includes(onB.id) && !list.includes(late.id), `A got a roster with B's users: ${list}`);
+    for (const list of onB.userLists)
+      assert.ok(!list.includes(onA.id), `B got a roster with A's users: ${list}`);
+    for (const s of [onA, onB, late])
+      s.close();
+  });
+
   it('survives a node killed with SIGKILL, and takes it back after a restart', async () => {
     const onA = await connect(a);
     const onB = await connect(b);
