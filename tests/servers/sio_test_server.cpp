@@ -45,6 +45,9 @@ struct config : caf::actor_system_config {
   unsigned io_threads = 1;
   std::string balance = "least-connection";
   std::string cluster_listen;     // host:port; empty: a single node
+  unsigned workers = 0;           // worker processes behind one primary
+  int worker_socket = -1;         // set by a primary for its workers
+  int worker_report = -1;
   std::vector<std::string> join;  // from repeated --join (taken out in main)
   config() {
     opt_group{custom_options_, "global"}
@@ -55,7 +58,10 @@ struct config : caf::actor_system_config {
       .add(connect_timeout, "connect-timeout", "ms a client has to join a namespace")
       .add(io_threads, "io-threads", "I/O shards (Asio threads)")
       .add(balance, "balance", "least-connection, round-robin or random")
-      .add(cluster_listen, "cluster-listen", "host:port of this node's cluster endpoint");
+      .add(cluster_listen, "cluster-listen", "host:port of this node's cluster endpoint")
+      .add(workers, "workers", "worker processes behind one primary (0: a single process)")
+      .add(worker_socket, "worker-socket", "(set by the primary) hand-over socket")
+      .add(worker_report, "worker-report", "(set by the primary) load report socket");
   }
 };
 
@@ -429,11 +435,16 @@ void run(caf::actor_system& sys, const config& cfg) {
 
   http.serve(io);
   auto port = http.start();
-  std::cout << "sio-test-server listening on http://" << cfg.host << ":" << port << std::endl;
+  std::unique_ptr<sio::primary_link> primary;
+  if (cfg.worker_socket >= 0)
+    primary = std::make_unique<sio::primary_link>(http, cfg.worker_socket, cfg.worker_report);
+  else
+    std::cout << "sio-test-server listening on http://" << cfg.host << ":" << port << std::endl;
   if (io.cluster_port() != 0)
     std::cout << "sio-test-server cluster endpoint " << opts.cluster.listen_host << ":"
               << io.cluster_port() << std::endl;
   sio::wait_for_shutdown_signal();
+  primary.reset();
   http.stop();
   caf::anon_send_exit(handler, caf::exit_reason::user_shutdown);
 }
@@ -453,6 +464,17 @@ int main(int argc, char** argv) {
   if (cfg.cli_helptext_printed)
     return 0;
   caf::actor_system sys{cfg};
+  if (cfg.workers > 0 && cfg.worker_socket < 0) {
+    sio::primary_options po;
+    po.host = cfg.host;
+    po.port = cfg.port;
+    po.workers = cfg.workers;
+    po.name = "sio-test-server";
+    auto b = sio::parse_balance(cfg.balance);
+    po.balance = b ? *b : sio::balance_method::least_connection;
+    po.worker_command = sio::worker_command_from(argc, argv);
+    return sio::run_primary(sys, po);
+  }
   run(sys, cfg);
   return 0;
 }
