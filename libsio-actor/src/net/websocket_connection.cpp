@@ -91,8 +91,10 @@ void websocket_connection::accept(
   }));
   auto self = shared_from_this();
   handshake_->async_accept(req, [self, ready = std::move(ready)](beast::error_code ec) {
-    // Not destroyed inside its own completion handler.
-    asio::post(self->socket_.get_executor(), [done = std::move(self->handshake_)] {});
+    // Not destroyed inside its own completion handler; it borrows our socket,
+    // so it goes first.
+    asio::post(self->socket_.get_executor(),
+               [self, done = std::move(self->handshake_)]() mutable { done.reset(); });
     if (ec) {
       std::lock_guard<std::mutex> guard{self->mutex_};
       self->close_socket_locked();
