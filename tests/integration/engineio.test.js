@@ -298,8 +298,9 @@ describe('Engine.IO slow consumer', () => {
     const seen = { bystander: [], slow: 0 };
     bystander.on('message', (d) => seen.bystander.push(Buffer.from(d).toString()));
     slow.on('message', () => { seen.slow += 1; });
-    await waitForEvent(bystander, 'open', OPEN_TIMEOUT, { rejectOn: ['error', 'close'] });
-    await waitForEvent(slow, 'open', OPEN_TIMEOUT, { rejectOn: ['error', 'close'] });
+    // Both waits start now: the second socket may open while the first is awaited.
+    await Promise.all([bystander, slow].map((ws) =>
+      waitForEvent(ws, 'open', OPEN_TIMEOUT, { rejectOn: ['error', 'close'] })));
     await waitFor(() => seen.slow >= 1, OPEN_TIMEOUT, 'open packet of the slow client');
     const closed = new Promise((resolve) => slow.once('close', () => resolve(true)));
 
