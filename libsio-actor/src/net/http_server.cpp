@@ -1,5 +1,6 @@
 #include "sio/http_server.hpp"
 
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,6 +36,20 @@ struct io_shard {
   live_counter live = std::make_shared<std::atomic<std::size_t>>(0);
   std::thread thread;
 };
+
+namespace {
+
+/// SCHED_BATCH for the calling thread (see listen_options::batch_scheduling).
+/// Allowed without privileges; where it is not, the thread keeps its policy.
+void use_batch_scheduling() {
+#ifdef SCHED_BATCH
+  sched_param param{};
+  param.sched_priority = 0;
+  ::sched_setscheduler(0, SCHED_BATCH, &param); // 0: this thread (Linux)
+#endif
+}
+
+} // namespace
 
 struct http_server::impl {
   impl(caf::actor_system& s, listen_options o) : sys(s), opts(std::move(o)) {
@@ -203,7 +218,11 @@ std::uint16_t http_server::start() {
   i.do_accept();
   i.running = true;
   for (auto& sh : i.shards)
-    sh->thread = std::thread{[&ioc = sh->ioc] { ioc.run(); }};
+    sh->thread = std::thread{[&ioc = sh->ioc, batch = i.opts.batch_scheduling] {
+      if (batch)
+        use_batch_scheduling();
+      ioc.run();
+    }};
   return i.port;
 }
 
