@@ -286,19 +286,17 @@ void websocket_connection::on_writable() {
   waiting_writable_ = false;
   if (!socket_.is_open())
     return;
-  if (!write_now_locked()) {
-    lock.unlock();
+  finish_flush(std::move(lock));
+}
+
+void websocket_connection::finish_flush(std::unique_lock<std::mutex> lock) {
+  bool written = flush_locked();
+  bool close_frame_out = written && !waiting_writable_ && close_queued_;
+  lock.unlock();
+  if (!written)
     hard_close("write failed");
-    return;
-  }
-  if (!queue_.empty()) {
-    wait_writable_locked();
-    return;
-  }
-  if (close_queued_) {
-    lock.unlock();
+  else if (close_frame_out)
     after_close_frame_written();
-  }
 }
 
 void websocket_connection::watch_idle() {
@@ -328,16 +326,7 @@ void websocket_connection::close_with(std::uint16_t code) {
     return;
   close_queued_ = true;
   enqueue_locked(ws::opcode::close, nullptr, ws::close_payload(code));
-  bool written = flush_locked();
-  if (!written || waiting_writable_) {
-    // Failed: close now. Not all written: on_writable() goes on after it.
-    lock.unlock();
-    if (!written)
-      hard_close("write failed");
-    return;
-  }
-  lock.unlock();
-  after_close_frame_written();
+  finish_flush(std::move(lock)); // not all written: on_writable() goes on after it
 }
 
 void websocket_connection::after_close_frame_written() {

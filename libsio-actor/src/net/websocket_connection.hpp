@@ -73,6 +73,9 @@ private:
   /// Ensures the I/O thread finishes the write (mutex held).
   void wait_writable_locked();
   void on_writable();
+  /// Flushes; then, unlocked, closes a failed connection or, once our close
+  /// frame is out, goes on closing.
+  void finish_flush(std::unique_lock<std::mutex> lock);
 
   /// Closes a connection that read nothing for a whole idle period (a safety
   /// net: the session's heartbeat normally closes a silent client first).

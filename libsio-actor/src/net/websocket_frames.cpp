@@ -69,29 +69,28 @@ void frame_parser::feed(const char* data, std::size_t size, frame_sink& sink) {
     return;
   if (partial_.empty()) {
     // The common case: whole frames, parsed straight from the read buffer.
-    while (size > 0 && !done_) {
-      auto used = parse_one(data, size, sink);
-      if (used == 0)
-        break;
-      data += used;
-      size -= used;
-    }
-    if (!done_ && size > 0)
-      partial_.assign(data, size);
+    auto used = parse_all(data, size, sink);
+    if (!done_ && used < size)
+      partial_.assign(data + used, size - used);
     return;
   }
   partial_.append(data, size);
+  auto used = parse_all(partial_.data(), partial_.size(), sink);
+  if (done_ || used == partial_.size())
+    std::string{}.swap(partial_); // give the memory back
+  else
+    partial_.erase(0, used);
+}
+
+std::size_t frame_parser::parse_all(const char* data, std::size_t size, frame_sink& sink) {
   std::size_t offset = 0;
-  while (offset < partial_.size() && !done_) {
-    auto used = parse_one(partial_.data() + offset, partial_.size() - offset, sink);
+  while (offset < size && !done_) {
+    auto used = parse_one(data + offset, size - offset, sink);
     if (used == 0)
       break;
     offset += used;
   }
-  if (done_ || offset == partial_.size())
-    std::string{}.swap(partial_); // give the memory back
-  else
-    partial_.erase(0, offset);
+  return offset;
 }
 
 void frame_parser::fail(frame_sink& sink, close_code code, const char* what) {

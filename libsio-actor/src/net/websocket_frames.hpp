@@ -71,6 +71,8 @@ public:
   std::size_t buffered() const noexcept { return partial_.size() + message_.size(); }
 
 private:
+  /// Parses whole frames from [data, data+size); returns the bytes used.
+  std::size_t parse_all(const char* data, std::size_t size, frame_sink& sink);
   /// Parses one frame from [data, data+size); returns bytes used, 0 if incomplete.
   std::size_t parse_one(const char* data, std::size_t size, frame_sink& sink);
   void fail(frame_sink& sink, close_code code, const char* what);
