@@ -358,7 +358,8 @@ private:
     connected_ = false;
     auto acks = std::move(acks_);
     acks_.clear();
-    for (auto& [id, pending] : acks) {
+    for (auto& entry : acks) {
+      auto& pending = entry.second; // a plain reference: lambdas may not capture bindings in C++17
       if (pending.is_promise)
         pending.promise.deliver(caf::make_error(caf::sec::request_receiver_down));
       else if (pending.callback)
