@@ -24,7 +24,7 @@
 #include "cluster/node_tag.hpp"
 #include "net/acceptor_actor.hpp"
 #include "net/http_types.hpp"
-#include "net/url.hpp"
+#include "net/request_head.hpp"
 #include "sio/http_server.hpp"
 #include "sio/server.hpp"
 
@@ -284,15 +284,7 @@ private:
   }
 
   void route(const std::shared_ptr<tcp::socket>& s, const std::string& head) {
-    // "GET /socket.io/?EIO=4&transport=polling&sid=... HTTP/1.1"
-    auto sp1 = head.find(' ');
-    auto sp2 = head.find(' ', sp1 + 1);
-    std::string sid;
-    if (sp1 != std::string::npos && sp2 != std::string::npos) {
-      auto target = parse_target(std::string_view{head}.substr(sp1 + 1, sp2 - sp1 - 1));
-      if (auto i = target.query.find("sid"); i != target.query.end())
-        sid = i->second;
-    }
+    auto sid = sid_of_request_head(head);
     beast::error_code ec;
     int fd = s->release(ec);
     if (ec)
