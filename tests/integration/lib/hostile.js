@@ -1,0 +1,541 @@
+'use strict';
+// Helpers for the hostile-input suites (tests/integration/hostile*.test.js), on
+// top of harness.js. Each attack runs under `underAttack()`: the server's RSS
+// is read before and after, a bystander socket.io-client (connected before
+// the attack) keeps echoing with acks during it, and afterwards the process
+// must be alive, its RSS growth bounded and the bystander still connected
+// and answered quickly. Every wait has a deadline.
+//
+//   const by = await Bystander.connect(server.url);
+//   await underAttack(server, by, async () => { ...attack... }, { label: 'garbage' });
+//   const r = await rawExchange(server.port, 'GARBAGE\r\n\r\n');  // { data, end, ms }
+
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const net = require('node:net');
+const { io } = require('socket.io-client');
+const { waitFor, waitForEvent, withTimeout, delay } = require('./harness');
+
+const HOST = '127.0.0.1';
+
+// -- the process ----------------------------------------------------------------
+
+/// VmRSS of `pid` in KiB (throws if the process is gone).
+function rssKb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+  if (!m)
+    throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(m[1]);
+}
+
+/// The command line of `pid` as an array.
+function cmdline(pid) {
+  return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s.length > 0);
+}
+
+/// The pids of the direct children of `pid`.
+function childPids(pid) {
+  const out = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name))
+      continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid ...; comm may contain spaces and parentheses
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[1]) === pid)
+        out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+// -- the bystander ----------------------------------------------------------------
+
+/// A socket.io-client connected before an attack; echo() round-trips an
+/// 'echo' event with an ack (both sio-test-server and sio-chat have one).
+class Bystander {
+  static async connect(url, { transport = 'websocket', timeoutMs = 5000, label = 'bystander' } = {}) {
+    const socket = io(url, {
+      transports: [transport],
+      forceNew: true,
+      reconnection: false,
+      timeout: timeoutMs,
+    });
+    const by = new Bystander(socket, label);
+    await waitForEvent(socket, 'connect', timeoutMs, { label: `${label} connect`, rejectOn: ['connect_error'] });
+    by.sid = socket.id;
+    by.engineId = socket.io.engine.id;
+    return by;
+  }
+
+  constructor(socket, label) {
+    this.socket = socket;
+    this.label = label;
+    this.disconnects = [];
+    this.counter = 0;
+    socket.on('disconnect', (reason, detail) =>
+      this.disconnects.push(`${reason}${detail ? ` (${detail.message || detail.description || detail})` : ''}`));
+  }
+
+  /// One echo with ack; resolves with its latency in ms, rejects after timeoutMs.
+  async echo(timeoutMs = 2000) {
+    const token = `${this.label}-${++this.counter}`;
+    const started = Date.now();
+    let answer;
+    try {
+      answer = await this.socket.timeout(timeoutMs).emitWithAck('echo', token);
+    } catch (err) {
+      throw new Error(`${this.label}: echo ${token} not answered within ${timeoutMs} ms ` +
+        `(connected=${this.socket.connected}, disconnects=${JSON.stringify(this.disconnects)})`);
+    }
+    assert.equal(answer, token, `${this.label}: echo answered with the wrong value`);
+    return Date.now() - started;
+  }
+
+  /// Echoes back to back until stop(); stop() resolves with
+  /// { count, maxMs, errors } (errors: messages of failed echoes).
+  startLoop(timeoutMs = 2000, pauseMs = 20) {
+    let running = true;
+    const stats = { count: 0, maxMs: 0, errors: [] };
+    const done = (async () => {
+      while (running) {
+        try {
+          const ms = await this.echo(timeoutMs);
+          stats.count += 1;
+          stats.maxMs = Math.max(stats.maxMs, ms);
+        } catch (err) {
+          stats.errors.push(err.message);
+          if (!this.socket.connected)
+            break;
+        }
+        if (running)
+          await delay(pauseMs);
+      }
+    })();
+    return {
+      stats,
+      async stop() {
+        running = false;
+        await withTimeout(done, timeoutMs + 1000, 'bystander echo loop end');
+        return stats;
+      },
+    };
+  }
+
+  /// Throws unless the bystander is still on its original connection.
+  assertIntact(context) {
+    assert.ok(this.socket.connected && this.disconnects.length === 0,
+      `${this.label} lost its connection ${context}: ${JSON.stringify(this.disconnects)}`);
+    assert.equal(this.socket.io.engine.id, this.engineId, `${this.label}: same Engine.IO session ${context}`);
+  }
+
+  close() {
+    this.socket.disconnect();
+  }
+}
+
+/// Runs `attack()` against `server` (a harness handle) while `bystander`
+/// echoes; then asserts: the process is alive, every echo during the attack
+/// was answered within maxEchoMs, the bystander is still connected and an
+/// echo after the attack works, and RSS grew by less than rssGrowthKb.
+/// Resolves with attack()'s result; `stats` goes to opts.onStats.
+async function underAttack(server, bystander, attack, {
+  label = 'attack',
+  rssGrowthKb = 64 * 1024,
+  maxEchoMs = 2000,
+  pid = server.pid,
+  onStats,
+} = {}) {
+  server.assertAlive(`before ${label}`);
+  await bystander.echo(maxEchoMs);
+  const before = rssKb(pid);
+  const loop = bystander.startLoop(maxEchoMs);
+  let result;
+  let attackError;
+  try {
+    result = await attack();
+  } catch (err) {
+    attackError = err;
+  }
+  const stats = await loop.stop();
+  server.assertAlive(`during ${label}`);
+  if (attackError)
+    throw attackError;
+  assert.deepEqual(stats.errors, [], `${label}: the bystander's echoes during the attack`);
+  bystander.assertIntact(`during ${label}`);
+  await bystander.echo(maxEchoMs);
+  server.assertAlive(`after ${label}`);
+  const after = rssKb(pid);
+  const growth = after - before;
+  if (onStats)
+    onStats({ ...stats, rssBeforeKb: before, rssAfterKb: after });
+  if (process.env.SIO_HOSTILE_VERBOSE)
+    console.log(`# ${label}: rss ${before} -> ${after} kB, ${stats.count} echoes, max ${stats.maxMs} ms`);
+  assert.ok(growth < rssGrowthKb,
+    `${label}: RSS grew by ${growth} kB (${before} -> ${after} kB), bound ${rssGrowthKb} kB`);
+  return result;
+}
+
+// -- raw TCP ----------------------------------------------------------------------
+
+/// Connects to HOST:port, writes `chunks` (a string, a Buffer or an array of
+/// them, written one after another), and collects what comes back until the
+/// server closes the connection, `until(data)` is true, or timeoutMs passes.
+/// Resolves with { data (Buffer), end: 'fin' | 'reset' | 'until' | 'timeout'
+/// | 'error: ...', ms }. It never rejects: the test judges.
+function rawExchange(port, chunks, { timeoutMs = 5000, until, halfClose = false, host = HOST } = {}) {
+  const list = Array.isArray(chunks) ? chunks : [chunks];
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const parts = [];
+    let settled = false;
+    const sock = net.connect({ host, port });
+    const finish = (end) => {
+      if (settled)
+        return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ data: Buffer.concat(parts), end, ms: Date.now() - started });
+    };
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    sock.on('connect', () => {
+      (async () => {
+        for (const c of list) {
+          if (settled || sock.destroyed)
+            return;
+          if (!sock.write(c))
+            await Promise.race([waitForEvent(sock, 'drain', timeoutMs).catch(() => {}), sockClosed(sock)]);
+        }
+        if (halfClose && !settled && !sock.destroyed)
+          sock.end();
+      })().catch(() => {});
+    });
+    sock.on('data', (d) => {
+      parts.push(d);
+      if (until && until(Buffer.concat(parts)))
+        finish('until');
+    });
+    sock.on('end', () => finish('fin'));
+    sock.on('error', (err) => finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : `error: ${err.message}`));
+    sock.on('close', () => finish('fin'));
+  });
+}
+
+function sockClosed(sock) {
+  return new Promise((resolve) => sock.once('close', resolve));
+}
+
+/// Parses the HTTP/1.x responses in `buf` (Content-Length bodies only, as the
+/// server writes them). Returns [{ status, version, headers, body }]; an
+/// incomplete last response is left out.
+function parseResponses(buf) {
+  const out = [];
+  let offset = 0;
+  for (;;) {
+    const headEnd = buf.indexOf('\r\n\r\n', offset);
+    if (headEnd < 0)
+      break;
+    const head = buf.slice(offset, headEnd).toString('latin1');
+    const lines = head.split('\r\n');
+    const m = /^HTTP\/(\d\.\d) (\d{3})/.exec(lines[0]);
+    if (!m)
+      break;
+    const headers = {};
+    for (const line of lines.slice(1)) {
+      const i = line.indexOf(':');
+      if (i > 0)
+        headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+    const length = Number(headers['content-length'] || 0);
+    const bodyStart = headEnd + 4;
+    if (buf.length < bodyStart + length)
+      break;
+    out.push({ version: m[1], status: Number(m[2]), headers, body: buf.slice(bodyStart, bodyStart + length).toString('utf8') });
+    offset = bodyStart + length;
+  }
+  return out;
+}
+
+/// `until` for rawExchange: `n` complete responses arrived.
+function responses(n) {
+  return (buf) => parseResponses(buf).length >= n;
+}
+
+// -- WebSocket, raw frames ----------------------------------------------------------
+
+/// A client frame. opcode: 0 continuation, 1 text, 2 binary, 8 close, 9 ping,
+/// 10 pong. `length` overrides the length field (the payload sent stays
+/// `payload`); `mask: false` sends it unmasked; rsv: 0..7 into bits 4-6.
+function wsFrame({ fin = true, rsv = 0, opcode = 1, payload = Buffer.alloc(0), mask = true, length } = {}) {
+  const data = Buffer.isBuffer(payload) ? payload : Buffer.from(String(payload));
+  const len = length === undefined ? BigInt(data.length) : BigInt(length);
+  const head = [((fin ? 0x80 : 0) | ((rsv & 7) << 4) | (opcode & 0x0f))];
+  const maskBit = mask ? 0x80 : 0;
+  let ext = Buffer.alloc(0);
+  if (len < 126n) {
+    head.push(maskBit | Number(len));
+  } else if (len <= 0xffffn) {
+    head.push(maskBit | 126);
+    ext = Buffer.alloc(2);
+    ext.writeUInt16BE(Number(len));
+  } else {
+    head.push(maskBit | 127);
+    ext = Buffer.alloc(8);
+    ext.writeBigUInt64BE(len);
+  }
+  if (!mask)
+    return Buffer.concat([Buffer.from(head), ext, data]);
+  const key = crypto.randomBytes(4);
+  const masked = Buffer.alloc(data.length);
+  for (let i = 0; i < data.length; ++i)
+    masked[i] = data[i] ^ key[i & 3];
+  return Buffer.concat([Buffer.from(head), ext, key, masked]);
+}
+
+/// A close frame with `code` (and `reason`); code null: an empty payload;
+/// `raw`: the payload bytes as given.
+function wsClose(code, reason = '', raw) {
+  if (raw)
+    return wsFrame({ opcode: 8, payload: raw });
+  if (code === null)
+    return wsFrame({ opcode: 8 });
+  const p = Buffer.alloc(2);
+  p.writeUInt16BE(code);
+  return wsFrame({ opcode: 8, payload: Buffer.concat([p, Buffer.from(reason)]) });
+}
+
+/// Parses server frames (unmasked) from `buf`: [{ fin, opcode, payload }] and
+/// the bytes left over.
+function parseServerFrames(buf) {
+  const frames = [];
+  let o = 0;
+  while (buf.length - o >= 2) {
+    const b0 = buf[o];
+    const b1 = buf[o + 1];
+    let len = b1 & 0x7f;
+    let h = 2;
+    if (len === 126) {
+      if (buf.length - o < 4)
+        break;
+      len = buf.readUInt16BE(o + 2);
+      h = 4;
+    } else if (len === 127) {
+      if (buf.length - o < 10)
+        break;
+      len = Number(buf.readBigUInt64BE(o + 2));
+      h = 10;
+    }
+    if (b1 & 0x80)
+      h += 4; // a masked server frame would be a server bug; skip the key
+    if (buf.length - o < h + len)
+      break;
+    frames.push({ fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, masked: (b1 & 0x80) !== 0,
+      payload: buf.slice(o + h, o + h + len) });
+    o += h + len;
+  }
+  return { frames, rest: buf.slice(o) };
+}
+
+/// A raw WebSocket to the Engine.IO endpoint: upgrade, then raw frames.
+///   const ws = await RawWebSocket.open(port);         // got the 101 and EIO's open packet
+///   ws.send(wsFrame({ payload: '40' }));
+///   await ws.waitText((t) => t.startsWith('40'), 2000);
+///   const { code } = await ws.closed(2000);            // the server's close frame, if any
+class RawWebSocket {
+  static async open(port, { path = '/socket.io/?EIO=4&transport=websocket', timeoutMs = 5000, host = HOST } = {}) {
+    const sock = net.connect({ host, port });
+    sock.setNoDelay(true);
+    await waitForEvent(sock, 'connect', timeoutMs, { label: 'raw ws connect', rejectOn: ['error'] });
+    const ws = new RawWebSocket(sock);
+    const key = crypto.randomBytes(16).toString('base64');
+    sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await waitFor(() => ws.head !== null || ws.ended, timeoutMs, 'the 101 answer');
+    if (!/^HTTP\/1\.1 101/.test(ws.head || ''))
+      throw new Error(`no upgrade: ${JSON.stringify((ws.head || ws.buf.toString('latin1')).slice(0, 200))}`);
+    // Engine.IO's open packet comes first.
+    await ws.waitText((t) => t.startsWith('0{'), timeoutMs, 'Engine.IO open packet');
+    ws.sid = JSON.parse(ws.texts.find((t) => t.startsWith('0{')).slice(1)).sid;
+    return ws;
+  }
+
+  constructor(sock) {
+    this.sock = sock;
+    this.buf = Buffer.alloc(0);
+    this.head = null;
+    this.frames = [];
+    this.texts = [];
+    this.closeCode = undefined; // the server's close frame: code, or null if it had none
+    this.ended = false;         // TCP closed by the server (or reset)
+    this.autoPong = true;       // answer Engine.IO pings ("2" -> "3")
+    sock.on('data', (d) => this.onData(d));
+    const onEnd = () => { this.ended = true; };
+    sock.on('end', onEnd);
+    sock.on('close', onEnd);
+    sock.on('error', onEnd);
+  }
+
+  onData(d) {
+    this.buf = Buffer.concat([this.buf, d]);
+    if (this.head === null) {
+      const i = this.buf.indexOf('\r\n\r\n');
+      if (i < 0)
+        return;
+      this.head = this.buf.slice(0, i).toString('latin1');
+      this.buf = this.buf.slice(i + 4);
+    }
+    const { frames, rest } = parseServerFrames(this.buf);
+    this.buf = rest;
+    for (const f of frames) {
+      this.frames.push(f);
+      if (f.opcode === 1) {
+        const t = f.payload.toString('utf8');
+        this.texts.push(t);
+        if (t === '2' && this.autoPong && !this.sock.destroyed)
+          this.sock.write(wsFrame({ payload: '3' }));
+      } else if (f.opcode === 8) {
+        this.closeCode = f.payload.length >= 2 ? f.payload.readUInt16BE(0) : null;
+      }
+    }
+  }
+
+  send(bytes) {
+    if (!this.sock.destroyed)
+      this.sock.write(bytes);
+  }
+
+  /// Sends a text message (one masked frame).
+  sendText(text) {
+    this.send(wsFrame({ payload: Buffer.from(text) }));
+  }
+
+  /// Resolves with the first text message (from now on, or since `from`) that
+  /// matches; rejects on timeout or when the connection ends first.
+  async waitText(pred, timeoutMs, label = 'text message', from = 0) {
+    let found;
+    await waitFor(() => {
+      found = this.texts.slice(from).find(pred);
+      return found !== undefined || this.ended;
+    }, timeoutMs, { label, intervalMs: 5 });
+    if (found === undefined)
+      throw new Error(`${label}: the server closed the connection first (close code ${this.closeCode})`);
+    return found;
+  }
+
+  /// Resolves with { code, ended } once the server closed the TCP connection
+  /// (code: its close frame's code, null without one, undefined if it sent no
+  /// close frame); rejects if it stays open for timeoutMs.
+  async closed(timeoutMs, label = 'server closes the WebSocket') {
+    await waitFor(() => this.ended, timeoutMs, { label, intervalMs: 5 });
+    return { code: this.closeCode };
+  }
+
+  destroy() {
+    this.sock.destroy();
+  }
+}
+
+/// Connects a raw WebSocket to namespace '/' of a Socket.IO server (sends
+/// "40", waits for the CONNECT answer).
+async function rawSocketIo(port, { timeoutMs = 5000, auth } = {}) {
+  const ws = await RawWebSocket.open(port, { timeoutMs });
+  const from = ws.texts.length;
+  ws.sendText(auth ? `40${JSON.stringify(auth)}` : '40');
+  await ws.waitText((t) => t.startsWith('40') || t.startsWith('44'), timeoutMs, 'CONNECT answer', from);
+  return ws;
+}
+
+/// Sends `42<id>["echo", token]` on a raw Socket.IO connection and waits for
+/// its ack `43<id>["token"]`; resolves true if answered, false if the server
+/// closed the connection instead; rejects if neither happens within timeoutMs.
+async function rawEcho(ws, id, timeoutMs = 3000) {
+  const token = `raw-${id}`;
+  const from = ws.texts.length;
+  ws.sendText(`42${id}["echo","${token}"]`);
+  try {
+    await ws.waitText((t) => t === `43${id}["${token}"]`, timeoutMs, `ack ${id}`, from);
+    return true;
+  } catch (err) {
+    if (ws.ended)
+      return false;
+    throw err;
+  }
+}
+
+// -- TLS material -------------------------------------------------------------------
+
+const { execFileSync } = require('node:child_process');
+const os = require('node:os');
+const path = require('node:path');
+
+/// A temporary directory, removed at process exit.
+function tempDir(prefix = 'sio-hostile-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function openssl(args, cwd) {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/// A CA and certificates it signed for `names`, with the openssl CLI (the
+/// same layout scripts/cluster-certs makes: ca.pem, NAME.pem, NAME.key).
+/// Also a self-signed "stranger" (stranger.pem / stranger.key) and a
+/// stranger signed by another CA (rogue-ca.pem, rogue.pem / rogue.key).
+function makeCerts(dir, names) {
+  const script = path.join(__dirname, '..', '..', '..', 'scripts', 'cluster-certs');
+  if (fs.existsSync(script)) {
+    execFileSync(script, [dir, ...names], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } else {
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
+      '-days', '2', '-subj', '/CN=sio-hostile-test-ca'], dir);
+    for (const n of names)
+      signedCert(dir, 'ca', n);
+  }
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'stranger.key', '-out', 'stranger.pem',
+    '-days', '2', '-subj', '/CN=stranger'], dir);
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.pem',
+    '-days', '2', '-subj', '/CN=rogue-ca'], dir);
+  signedCert(dir, 'rogue-ca', 'rogue');
+  const files = { dir, ca: path.join(dir, 'ca.pem') };
+  for (const n of [...names, 'stranger', 'rogue'])
+    files[n] = { cert: path.join(dir, `${n}.pem`), key: path.join(dir, `${n}.key`) };
+  return files;
+}
+
+function signedCert(dir, ca, name) {
+  fs.writeFileSync(path.join(dir, `${name}.ext`),
+    'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n' +
+    'extendedKeyUsage=serverAuth,clientAuth\n');
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`,
+    '-subj', `/CN=${name}`], dir);
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial',
+    '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`], dir);
+}
+
+module.exports = {
+  HOST,
+  rssKb,
+  cmdline,
+  childPids,
+  Bystander,
+  underAttack,
+  rawExchange,
+  parseResponses,
+  responses,
+  wsFrame,
+  wsClose,
+  parseServerFrames,
+  RawWebSocket,
+  rawSocketIo,
+  rawEcho,
+  tempDir,
+  makeCerts,
+};
