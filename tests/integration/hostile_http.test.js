@@ -13,6 +13,7 @@ const assert = require('node:assert/strict');
 
 const { startServer } = require('./lib/harness');
 const { Bystander, underAttack, rawExchange, parseResponses, responses } = require('./lib/hostile');
+const { QUIET } = require('./lib/hostile');
 
 const CLOSE_MS = 5000; // a bad request must be answered or closed this fast
 const EIO = '/socket.io/?EIO=4&transport=polling';
@@ -35,7 +36,7 @@ for (const binary of ['sio-test-server', 'sio-chat']) {
     let server;
     let by;
     before(async () => {
-      server = await startServer(binary);
+      server = await startServer(binary, [], QUIET);
       by = await Bystander.connect(server.url);
     });
     after(async () => {

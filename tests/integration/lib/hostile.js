@@ -19,6 +19,10 @@ const { waitFor, waitForEvent, withTimeout, delay } = require('./harness');
 
 const HOST = '127.0.0.1';
 
+/// startServer() options for the hostile suites: SIO_DEBUG off, so that the
+/// log lines counted are those a production server writes.
+const QUIET = { env: { SIO_DEBUG: '0' } };
+
 // -- the process ----------------------------------------------------------------
 
 /// VmRSS of `pid` in KiB (throws if the process is gone).
@@ -139,21 +143,42 @@ class Bystander {
   }
 }
 
+/// Counts the lines `server` (a harness handle) writes to stderr, from the
+/// first call on: returns a function that tells how many so far.
+function logLines(server) {
+  if (!server.hostileLog) {
+    const log = { lines: 0 };
+    server.proc.stderr.on('data', (chunk) => {
+      for (const c of String(chunk))
+        if (c === '\n')
+          log.lines += 1;
+    });
+    server.hostileLog = log;
+  }
+  return () => server.hostileLog.lines;
+}
+
 /// Runs `attack()` against `server` (a harness handle) while `bystander`
 /// echoes; then asserts: the process is alive, every echo during the attack
 /// was answered within maxEchoMs, the bystander is still connected and an
-/// echo after the attack works, and RSS grew by less than rssGrowthKb.
-/// Resolves with attack()'s result; `stats` goes to opts.onStats.
+/// echo after the attack works, RSS grew by less than rssGrowthKb, and the
+/// server wrote at most maxLogLines lines to stderr (an attacker must not be
+/// able to flood the log; start servers with SIO_DEBUG=0 to count what a
+/// production server writes). Resolves with attack()'s result; `stats` goes
+/// to opts.onStats.
 async function underAttack(server, bystander, attack, {
   label = 'attack',
   rssGrowthKb = 64 * 1024,
   maxEchoMs = 2000,
+  maxLogLines = 100,
   pid = server.pid,
   onStats,
 } = {}) {
   server.assertAlive(`before ${label}`);
+  const lines = logLines(server);
   await bystander.echo(maxEchoMs);
   const before = rssKb(pid);
+  const linesBefore = lines();
   const loop = bystander.startLoop(maxEchoMs);
   let result;
   let attackError;
@@ -178,6 +203,8 @@ async function underAttack(server, bystander, attack, {
     console.log(`# ${label}: rss ${before} -> ${after} kB, ${stats.count} echoes, max ${stats.maxMs} ms`);
   assert.ok(growth < rssGrowthKb,
     `${label}: RSS grew by ${growth} kB (${before} -> ${after} kB), bound ${rssGrowthKb} kB`);
+  const logged = lines() - linesBefore;
+  assert.ok(logged <= maxLogLines, `${label}: the server wrote ${logged} log lines (bound ${maxLogLines})`);
   return result;
 }
 
@@ -468,6 +495,51 @@ async function rawEcho(ws, id, timeoutMs = 3000) {
   }
 }
 
+// -- Engine.IO long-polling, raw ------------------------------------------------------
+
+/// One Engine.IO long-polling session driven with plain HTTP requests.
+///   const s = await PollingSession.open(server);   // s.sid, s.open (the handshake)
+///   await s.post('40'); const packets = await s.get();   // ['40{"sid":...}']
+/// get() answers the server's pings ("2" -> POST "3") when autoPong is set.
+class PollingSession {
+  static async open(server, { path = '/socket.io/', timeoutMs = 5000 } = {}) {
+    const res = await server.request({ path: `${path}?EIO=4&transport=polling`, timeoutMs });
+    if (res.status !== 200 || !res.body.startsWith('0{'))
+      throw new Error(`handshake: ${res.status} ${res.body.slice(0, 200)}`);
+    const s = new PollingSession(server, path, JSON.parse(res.body.slice(1)));
+    return s;
+  }
+
+  constructor(server, path, open) {
+    this.server = server;
+    this.open = open;
+    this.sid = open.sid;
+    this.url = `${path}?EIO=4&transport=polling&sid=${encodeURIComponent(open.sid)}`;
+    this.autoPong = true;
+  }
+
+  /// POSTs `body` (string or Buffer); resolves with { status, body }.
+  post(body, { timeoutMs = 5000, headers = { 'Content-Type': 'text/plain;charset=UTF-8' } } = {}) {
+    return this.server.request({ method: 'POST', path: this.url, body, headers, timeoutMs });
+  }
+
+  /// GETs once; resolves with the raw response.
+  getRaw({ timeoutMs = 5000 } = {}) {
+    return this.server.request({ path: this.url, timeoutMs });
+  }
+
+  /// GETs once; resolves with the packets (split at \x1e), or throws on a non-200.
+  async get(opts) {
+    const res = await this.getRaw(opts);
+    if (res.status !== 200)
+      throw Object.assign(new Error(`GET ${res.status} ${res.body.slice(0, 100)}`), { status: res.status });
+    const packets = res.body.split('\x1e');
+    if (this.autoPong && packets.includes('2'))
+      await this.post('3');
+    return packets;
+  }
+}
+
 // -- TLS material -------------------------------------------------------------------
 
 const { execFileSync } = require('node:child_process');
@@ -522,11 +594,13 @@ function signedCert(dir, ca, name) {
 
 module.exports = {
   HOST,
+  QUIET,
   rssKb,
   cmdline,
   childPids,
   Bystander,
   underAttack,
+  logLines,
   rawExchange,
   parseResponses,
   responses,
@@ -534,6 +608,7 @@ module.exports = {
   wsClose,
   parseServerFrames,
   RawWebSocket,
+  PollingSession,
   rawSocketIo,
   rawEcho,
   tempDir,
