@@ -29,13 +29,13 @@ const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const tls = require('node:tls');
 
 const { startServer, binaryHasOptions, waitFor, waitForEvent, delay } = require('./lib/harness');
-const { QUIET, HOST, Bystander, underAttack, rawExchange, tempDir, makeCerts, childPids, cmdline } = require('./lib/hostile');
+const { QUIET, HOST, Bystander, underAttack, rawExchange, tempDir, makeCerts, childPids, cmdline, tlsProbe, tlsProbeKeepOpen } =
+  require('./lib/hostile');
 
 const WAIT = 10000;
-const CLOSE_MS = 5000;
+const CLOSE_MS = 5000; // lib/hostile.js tlsProbe waits as long
 
 /// (a) two BASP headers, operation bytes 1 and 2, the rest zeros.
 function baspCrash() {
@@ -57,43 +57,6 @@ function baspHugePayload() {
 /// (c) deterministic "random" bytes.
 function randomBytes(n) {
   return Buffer.from(Array.from({ length: n }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 13) & 0xff));
-}
-
-/// (d) a TLS client with `cert`/`key` (or none): resolves with
-/// { secure: did the handshake complete, end: how it ended, ms }.
-/// Rejects if the server keeps the connection open for CLOSE_MS.
-function tlsProbe(port, { cert, key } = {}) {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    let secure = false;
-    let done = false;
-    const opts = { host: HOST, port, rejectUnauthorized: false, servername: undefined };
-    if (cert) {
-      opts.cert = fs.readFileSync(cert);
-      opts.key = fs.readFileSync(key);
-    }
-    const sock = tls.connect(opts);
-    const finish = (end) => {
-      if (done)
-        return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ secure, end, ms: Date.now() - started });
-    };
-    const timer = setTimeout(() => finish('timeout'), CLOSE_MS);
-    sock.on('secureConnect', () => {
-      secure = true;
-      // A server that accepted us would now wait for BASP; one that refuses
-      // our certificate (TLS 1.3 checks it after the client's Finished)
-      // sends an alert and closes.
-      sock.write(baspCrash());
-    });
-    sock.on('data', () => {});
-    sock.on('error', (err) => finish(`error: ${err.code || err.message}`));
-    sock.on('end', () => finish('fin'));
-    sock.on('close', () => finish('fin'));
-  });
 }
 
 /// (e) runs sio-foreign-node against HOST:port: { code, out }.
@@ -259,23 +222,3 @@ describe('garbage on the cluster port', async () => {
     });
   });
 });
-
-/// A TLS client with a certificate the cluster trusts: 'open' if the session
-/// is up and still open after 500 ms (the node waits for BASP), else how it ended.
-function tlsProbeKeepOpen(port, { cert, key }) {
-  return new Promise((resolve) => {
-    let done = false;
-    const sock = tls.connect({ host: HOST, port, cert: fs.readFileSync(cert), key: fs.readFileSync(key), rejectUnauthorized: false });
-    const finish = (v) => {
-      if (!done) {
-        done = true;
-        sock.destroy();
-        resolve(v);
-      }
-    };
-    sock.on('secureConnect', () => setTimeout(() => finish('open'), 500));
-    sock.on('error', (err) => finish(`error: ${err.code || err.message}`));
-    sock.on('close', () => finish('closed'));
-    setTimeout(() => finish('timeout'), CLOSE_MS);
-  });
-}

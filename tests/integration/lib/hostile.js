@@ -540,6 +540,71 @@ class PollingSession {
   }
 }
 
+// -- TLS clients ----------------------------------------------------------------------
+
+const tls = require('node:tls');
+const TLS_CLOSE_MS = 5000;
+
+/// A TLS client with `cert`/`key` (or none): resolves with
+/// { secure: did the handshake complete, end: how it ended, ms }.
+/// end is 'timeout' if the server kept the connection open for 5 s.
+function tlsProbe(port, { cert, key } = {}) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    let secure = false;
+    let done = false;
+    const opts = { host: HOST, port, rejectUnauthorized: false, servername: undefined };
+    if (cert) {
+      opts.cert = fs.readFileSync(cert);
+      opts.key = fs.readFileSync(key);
+    }
+    const sock = tls.connect(opts);
+    const finish = (end) => {
+      if (done)
+        return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ secure, end, ms: Date.now() - started });
+    };
+    const timer = setTimeout(() => finish('timeout'), TLS_CLOSE_MS);
+    sock.on('secureConnect', () => {
+      secure = true;
+      // A server that accepted us would now wait for BASP; one that refuses
+      // our certificate (TLS 1.3 checks it after the client's Finished)
+      // sends an alert and closes.
+      const h = Buffer.alloc(64);
+      h[0] = 1;
+      h[32] = 2;
+      sock.write(h); // the 64-byte BASP crash, inside TLS
+    });
+    sock.on('data', () => {});
+    sock.on('error', (err) => finish(`error: ${err.code || err.message}`));
+    sock.on('end', () => finish('fin'));
+    sock.on('close', () => finish('fin'));
+  });
+}
+
+/// A TLS client with a certificate the cluster trusts: 'open' if the session
+/// is up and still open after 500 ms (the node waits for BASP), else how it ended.
+function tlsProbeKeepOpen(port, { cert, key }) {
+  return new Promise((resolve) => {
+    let done = false;
+    const sock = tls.connect({ host: HOST, port, cert: fs.readFileSync(cert), key: fs.readFileSync(key), rejectUnauthorized: false });
+    const finish = (v) => {
+      if (!done) {
+        done = true;
+        sock.destroy();
+        resolve(v);
+      }
+    };
+    sock.on('secureConnect', () => setTimeout(() => finish('open'), 500));
+    sock.on('error', (err) => finish(`error: ${err.code || err.message}`));
+    sock.on('close', () => finish('closed'));
+    setTimeout(() => finish('timeout'), TLS_CLOSE_MS);
+  });
+}
+
 // -- TLS material -------------------------------------------------------------------
 
 const { execFileSync } = require('node:child_process');
@@ -557,38 +622,64 @@ function openssl(args, cwd) {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/// A CA and certificates it signed for `names`, with the openssl CLI (the
-/// same layout scripts/cluster-certs makes: ca.pem, NAME.pem, NAME.key).
-/// Also a self-signed "stranger" (stranger.pem / stranger.key) and a
-/// stranger signed by another CA (rogue-ca.pem, rogue.pem / rogue.key).
+/// A CA and certificates it signed for `names` (scripts/cluster-certs when
+/// it exists, else the openssl CLI), plus a self-signed "stranger" and a
+/// "rogue" signed by another CA. Returns { dir, ca, NAME: { cert, key }, ... }.
 function makeCerts(dir, names) {
   const script = path.join(__dirname, '..', '..', '..', 'scripts', 'cluster-certs');
+  let files = null;
   if (fs.existsSync(script)) {
     execFileSync(script, [dir, ...names], { stdio: ['ignore', 'pipe', 'pipe'] });
+    files = findCerts(dir, names);
+    if (!files)
+      throw new Error(`scripts/cluster-certs made files this test does not recognise: ${fs.readdirSync(dir).join(' ')}`);
   } else {
     openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
       '-days', '2', '-subj', '/CN=sio-hostile-test-ca'], dir);
     for (const n of names)
-      signedCert(dir, 'ca', n);
+      signedCert(dir, dir, 'ca', n);
+    files = findCerts(dir, names);
   }
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'stranger.key', '-out', 'stranger.pem',
-    '-days', '2', '-subj', '/CN=stranger'], dir);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.pem',
-    '-days', '2', '-subj', '/CN=rogue-ca'], dir);
-  signedCert(dir, 'rogue-ca', 'rogue');
-  const files = { dir, ca: path.join(dir, 'ca.pem') };
-  for (const n of [...names, 'stranger', 'rogue'])
-    files[n] = { cert: path.join(dir, `${n}.pem`), key: path.join(dir, `${n}.key`) };
+  // The strangers live in a directory of their own.
+  const other = path.join(dir, 'strangers');
+  fs.mkdirSync(other);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+  openssl(['req', '-x509', ...ec, '-nodes', '-keyout', 'stranger.key', '-out', 'stranger.pem',
+    '-days', '2', '-subj', '/CN=stranger'], other);
+  openssl(['req', '-x509', ...ec, '-nodes', '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.pem',
+    '-days', '2', '-subj', '/CN=rogue-ca'], other);
+  signedCert(other, other, 'rogue-ca', 'rogue', ec);
+  for (const n of ['stranger', 'rogue'])
+    files[n] = { cert: path.join(other, `${n}.pem`), key: path.join(other, `${n}.key`) };
   return files;
 }
 
-function signedCert(dir, ca, name) {
+/// Finds the CA and each node's certificate and key in `dir`, whatever the
+/// usual naming (NAME.pem/NAME.key, NAME.crt, NAME-cert.pem/NAME-key.pem, ...).
+function findCerts(dir, names) {
+  const pick = (cands) => cands.map((c) => path.join(dir, c)).find((f) => fs.existsSync(f));
+  const ca = pick(['ca.pem', 'ca.crt', 'ca-cert.pem', 'ca.cert.pem', 'cluster-ca.pem', 'ca/ca.pem']);
+  if (!ca)
+    return null;
+  const files = { dir, ca };
+  for (const n of names) {
+    const cert = pick([`${n}.pem`, `${n}.crt`, `${n}-cert.pem`, `${n}.cert.pem`, `${n}/cert.pem`, `${n}/${n}.pem`]);
+    const key = pick([`${n}.key`, `${n}-key.pem`, `${n}.key.pem`, `${n}/key.pem`, `${n}/${n}.key`]);
+    if (!cert || !key)
+      return null;
+    files[n] = { cert, key };
+  }
+  return files;
+}
+
+function signedCert(dir, caDir, ca, name, keyType = ['-newkey', 'rsa:2048']) {
   fs.writeFileSync(path.join(dir, `${name}.ext`),
     'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n' +
     'extendedKeyUsage=serverAuth,clientAuth\n');
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`,
+  openssl(['req', ...keyType, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`,
     '-subj', `/CN=${name}`], dir);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial',
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', path.join(caDir, `${ca}.pem`),
+    '-CAkey', path.join(caDir, `${ca}.key`), '-CAcreateserial',
     '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`], dir);
 }
 
@@ -613,4 +704,6 @@ module.exports = {
   rawEcho,
   tempDir,
   makeCerts,
+  tlsProbe,
+  tlsProbeKeepOpen,
 };
