@@ -71,24 +71,30 @@ function foreignNode(port) {
   });
 }
 
-/// Every attack, each on its own connection; resolves with how each ended.
+/// The attacks, by name: each opens one connection to `port` and resolves
+/// with how it ended.
+const GARBAGE = {
+  baspCrash: (port) => rawExchange(port, baspCrash(), { timeoutMs: CLOSE_MS }),
+  hugePayload: (port) => rawExchange(port, baspHugePayload(), { timeoutMs: CLOSE_MS }),
+  random: (port) => rawExchange(port, randomBytes(64 * 1024), { timeoutMs: CLOSE_MS }),
+  tlsSelfSigned: (port, certs) => tlsProbe(port, certs.stranger),
+  tlsOtherCa: (port, certs) => tlsProbe(port, certs.rogue),
+  tlsNoCert: (port) => tlsProbe(port, {}),
+};
+const BAD_CONNECTIONS = Object.keys(GARBAGE).length;
+
+/// Every attack, one after the other; resolves with how each ended.
 async function sendGarbage(port, certs) {
-  const raw = (bytes, opts = {}) => rawExchange(port, bytes, { timeoutMs: CLOSE_MS, ...opts });
   const out = {};
-  out.baspCrash = await raw(baspCrash());
-  out.hugePayload = await raw(baspHugePayload());
-  out.random = await raw(randomBytes(64 * 1024));
-  out.tlsSelfSigned = await tlsProbe(port, certs.stranger);
-  out.tlsOtherCa = await tlsProbe(port, certs.rogue);
-  out.tlsNoCert = await tlsProbe(port, {});
+  for (const [name, fn] of Object.entries(GARBAGE))
+    out[name] = await fn(port, certs);
   return out;
 }
-const BAD_CONNECTIONS = 6;
 
 function assertAllClosed(results, where) {
   for (const [name, r] of Object.entries(results))
     assert.notEqual(r.end, 'timeout', `${where}: ${name}: the connection was left open for ${CLOSE_MS} ms`);
-  for (const name of ['tlsSelfSigned', 'tlsOtherCa', 'tlsNoCert']) {
+  for (const name of ['tlsSelfSigned', 'tlsOtherCa', 'tlsNoCert'].filter((n) => n in results)) {
     // TLS 1.3: the client may see its handshake complete before the server
     // checks the certificate; then the server must close at once.
     const r = results[name];
@@ -172,6 +178,27 @@ describe('garbage on the cluster port', async () => {
       assertAllClosed(results, 'node B');
       await broadcastReachesB('after B');
     });
+  });
+
+  describe('each kind of garbage alone, on a fresh node', () => {
+    for (const [name, fn] of Object.entries(GARBAGE)) {
+      it(name, async () => {
+        const node = await startNode('node-a');
+        const by = await Bystander.connect(node.url);
+        let failure = null;
+        try {
+          const r = await underAttack(node, by, () => fn(node.clusterPort, certs), { label: name, maxLogLines: 1 });
+          assertAllClosed({ [name]: r }, name);
+        } catch (err) {
+          failure = err;
+        }
+        by.close();
+        if (node.alive())
+          await node.stop().catch((err) => { failure = failure || err; });
+        if (failure)
+          throw failure;
+      });
+    }
   });
 
   describe('--workers 2: the primary\'s internal cluster port', () => {

@@ -166,7 +166,47 @@ function logLines(server) {
 /// able to flood the log; start servers with SIO_DEBUG=0 to count what a
 /// production server writes). Resolves with attack()'s result; `stats` goes
 /// to opts.onStats.
-async function underAttack(server, bystander, attack, {
+async function underAttack(server, bystander, attack, opts = {}) {
+  // A watchdog: memory growing far past the bound (a node allocating a 4 GiB
+  // payload) gets the server SIGKILLed before it takes the shared machine down.
+  const pid = opts.pid || server.pid;
+  const bound = opts.rssGrowthKb || 64 * 1024;
+  const start = rssKb(pid);
+  let runaway = null;
+  const watchdog = setInterval(() => {
+    try {
+      const now = rssKb(pid);
+      if (now - start > Math.max(2 * bound, 256 * 1024) && !runaway) {
+        runaway = new Error(`${opts.label || 'attack'}: RSS of pid ${pid} ran away (${start} -> ${now} kB, ` +
+          `bound ${bound} kB): killed with SIGKILL to protect the machine`);
+        process.kill(pid, 'SIGKILL');
+      }
+    } catch {
+      // gone
+    }
+  }, 100);
+  try {
+    return await underAttackChecks(server, bystander, attack, opts);
+  } catch (err) {
+    if (runaway)
+      throw runaway;
+    // A check that failed because the process died a moment ago: say so.
+    if (server.alive())
+      await waitFor(() => !server.alive(), 1000, 'exit').catch(() => {});
+    if (!server.alive()) {
+      try {
+        server.assertAlive(`${opts.label || 'attack'} (first symptom: ${err.message.split('\n')[0]})`);
+      } catch (died) {
+        throw died;
+      }
+    }
+    throw err;
+  } finally {
+    clearInterval(watchdog);
+  }
+}
+
+async function underAttackChecks(server, bystander, attack, {
   label = 'attack',
   rssGrowthKb = 64 * 1024,
   maxEchoMs = 2000,
