@@ -65,7 +65,7 @@ function foreignNode(port) {
   return new Promise((resolve, reject) => {
     if (!fs.existsSync(exe))
       return reject(new Error(`${exe} missing (tests/tools/foreign_node.cpp, target sio-foreign-node)`));
-    execFile(exe, [HOST, String(port), '4000'], { timeout: 10000 }, (err, stdout, stderr) => {
+    execFile(exe, [HOST, String(port), '2500'], { timeout: 10000 }, (err, stdout, stderr) => {
       resolve({ code: err ? err.code : 0, out: `${stdout}${stderr}`.trim() });
     });
   });
