@@ -124,7 +124,7 @@ describe('cluster of three sio-chat nodes', () => {
   it('survives a node killed with SIGKILL, and takes it back after a restart', async () => {
     const onA = await connect(a);
     const onB = await connect(b);
-    c.proc.kill('SIGKILL');
+    await c.kill('SIGKILL'); // a deliberate crash (harness: not a failure)
     const t0 = Date.now();
     await Promise.all([waitForMembers(a, 2), waitForMembers(b, 2)]);
     const detectMs = Date.now() - t0;
@@ -253,7 +253,7 @@ describe('fetch_sockets and bulk operations across nodes (sio-test-server)', () 
 
   it('answers fetch_sockets at once when a node dies, not at the timeout', async () => {
     const onA = await connectTo(a, 'watcher');
-    c.proc.kill('SIGKILL');
+    await c.kill('SIGKILL'); // a deliberate crash (harness: not a failure)
     const t0 = Date.now();
     const list = await onA.timeout(WAIT).emitWithAck('fetch', null);
     const took = Date.now() - t0;

@@ -9,10 +9,27 @@
 //   const server = await startServer('sio-conformance');
 //   ... server.url, server.port, await server.request({ path: '/engine.io/?EIO=4&transport=polling' })
 //   await server.stop(); // throws if the process crashed or exited non-zero
+//
+// A server that dies while nobody asked it to (not through stop() or kill())
+// fails the test at once, whatever the test is waiting for:
+//  * every wait of this module (withTimeout, waitFor, waitForEvent,
+//    httpRequest, server.request; sio-helpers and nginx.js build on them)
+//    that is in flight rejects with the death's description;
+//  * the test that is running is failed and ended by node:test itself: the
+//    error is thrown in that test's async scope, which node:test attributes
+//    to the test (it fails it and aborts its wait), so a raw await in a test
+//    (a client's emitWithAck, ...) does not hold it until its own timeout;
+//  * a death while no test runs fails the next test at its start, or the
+//    file's last hook if no test follows.
+// After the file's last test every server still running is stopped (and the
+// file fails): a live child process would keep node from ever exiting, and
+// ctest would wait for its timeout.
 
+const asyncHooks = require('node:async_hooks');
 const { spawn } = require('node:child_process');
 const http = require('node:http');
 const path = require('node:path');
+const nodeTest = require('node:test');
 
 const DEFAULT_START_TIMEOUT_MS = 10000;
 const DEFAULT_STOP_TIMEOUT_MS = 5000;
@@ -21,7 +38,8 @@ const MAX_CAPTURE_CHARS = 64 * 1024;
 
 // Every server still running when this process exits gets SIGKILL, so a test
 // that throws before its cleanup never leaks a server.
-const liveServers = new Set();
+const liveServers = new Set(); // ChildProcess
+const liveHandles = new Set(); // server handles (startServer), for the final check
 process.on('exit', () => {
   for (const proc of liveServers) {
     try {
@@ -32,13 +50,124 @@ process.on('exit', () => {
   }
 });
 
+// -- servers that die unexpectedly ------------------------------------------------
+
+const deathWaiters = new Set(); // reject functions of the waits in flight
+// Deaths not yet reported by a test's failure or a stop(): { err, nextTest }.
+// nextTest: nobody was waiting, so the next test to begin fails with it.
+const pendingDeaths = [];
+
+function settleDeath(err) {
+  const i = pendingDeaths.findIndex((d) => d.err === err);
+  if (i >= 0)
+    pendingDeaths.splice(i, 1);
+}
+
+// node:test's Test objects are AsyncResources of type 'Test'; we note them as
+// they are created, and find the running one by its signal in beforeEach.
+const testCandidates = new Set();
+let runningTest = null;
+asyncHooks.createHook({
+  init(asyncId, type, triggerAsyncId, resource) {
+    if (type === 'Test')
+      testCandidates.add(resource);
+  },
+}).enable();
+
+function joinErrors(errors, prefix = '') {
+  return errors.length === 0 ? null : new Error(prefix + errors.map((e) => e.message).join('\n\n'));
+}
+
+// Root-level hooks: node:test gives them to every test of the file.
+nodeTest.beforeEach((t) => {
+  runningTest = null;
+  for (const candidate of testCandidates) {
+    if (candidate.signal === t.signal && !candidate.hookType) {
+      runningTest = candidate;
+      testCandidates.delete(candidate);
+      break;
+    }
+  }
+  const due = pendingDeaths.filter((d) => d.nextTest);
+  due.forEach((d) => settleDeath(d.err));
+  const died = joinErrors(due.map((d) => d.err), 'before this test began: ');
+  if (died)
+    throw died;
+});
+nodeTest.afterEach(() => {
+  runningTest = null;
+});
+nodeTest.after(async () => {
+  // A suite's after() that threw before stopping all of its servers.
+  const errors = [];
+  for (const server of [...liveHandles]) {
+    const forgotten = !server.stopRequested();
+    try {
+      await server.stop();
+      if (forgotten)
+        errors.push(new Error(`${server.name} (pid ${server.pid}) was still running after the last test; stopped now`));
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  errors.push(...pendingDeaths.splice(0).map((d) => d.err));
+  const all = joinErrors(errors);
+  if (all)
+    throw all;
+});
+
+/// Called once per server that exited unexpectedly.
+function reportDeath(err) {
+  process.stderr.write(`[harness] ${err.message.split('\n')[0]}\n`);
+  const waiters = [...deathWaiters];
+  for (const reject of waiters)
+    reject(err);
+  const test = runningTest;
+  if (test && !test.finished) {
+    // Thrown in the test's async scope: node:test's uncaughtException handler
+    // fails that test with it and aborts the test's wait. Not if a wait above
+    // has failed it already (that happens within this turn's microtasks).
+    test.runInAsyncScope(() => setImmediate(() => {
+      if (!test.finished && !test.error)
+        throw err;
+    }));
+  } else {
+    // A hook's wait has it (it may catch it, as cleanup code does): the
+    // file's end reports it unless a stop() does. Nobody waiting: the next
+    // test fails with it.
+    pendingDeaths.push({ err, nextTest: waiters.length === 0 });
+  }
+}
+
+/// Resolves/rejects like `promise`, or rejects as soon as a server dies
+/// unexpectedly. `onSettled` runs when either happened (to stop timers).
+function untilServerDeath(promise, onSettled = () => {}) {
+  let reject;
+  const died = new Promise((_, r) => { reject = r; });
+  deathWaiters.add(reject);
+  return Promise.race([Promise.resolve(promise), died]).finally(() => {
+    deathWaiters.delete(reject);
+    onSettled();
+  });
+}
+
 function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /// Resolves/rejects like `promise`, or rejects with "<label> timed out after
-/// <ms> ms" once `ms` have passed.
+/// <ms> ms" once `ms` have passed (or at once when a server dies).
 function withTimeout(promise, ms, label = 'operation') {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label} timed out after ${ms} ms`)), ms);
+  });
+  return untilServerDeath(Promise.race([Promise.resolve(promise), timeout]), () => clearTimeout(timer));
+}
+
+/// withTimeout() without the server-death rule, for the harness's own
+/// waits on one process (another server's death must not cut them short).
+function timeLimit(promise, ms, label) {
   let timer;
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${label} timed out after ${ms} ms`)), ms);
@@ -49,7 +178,13 @@ function withTimeout(promise, ms, label = 'operation') {
 /// Waits for an event: resolves with the event's arguments (an array) the
 /// first time `emitter` emits `event`. Rejects on timeout, or when one of the
 /// events in `rejectOn` (e.g. ['error', 'close']) fires first.
-function waitForEvent(emitter, event, timeoutMs, { label, rejectOn = [] } = {}) {
+function waitForEvent(emitter, event, timeoutMs, opts = {}) {
+  let cleanup = () => {};
+  return untilServerDeath(eventPromise(emitter, event, timeoutMs, opts, (c) => { cleanup = c; }),
+                          () => cleanup());
+}
+
+function eventPromise(emitter, event, timeoutMs, { label, rejectOn = [] }, setCleanup) {
   const what = label || `event '${event}'`;
   return new Promise((resolve, reject) => {
     const listeners = [];
@@ -77,6 +212,7 @@ function waitForEvent(emitter, event, timeoutMs, { label, rejectOn = [] } = {}) 
     }
     for (const [name, fn] of listeners)
       emitter.on(name, fn);
+    setCleanup(cleanup);
   });
 }
 
@@ -90,11 +226,18 @@ async function waitFor(predicate, timeoutMs, opts = {}, ...rest) {
       throw new TypeError('waitFor(emitter, event, timeoutMs): timeoutMs is required');
     return waitForEvent(predicate, timeoutMs, opts, ...rest);
   }
+  const state = { abandoned: false };
+  return untilServerDeath(poll(predicate, timeoutMs, opts, state), () => { state.abandoned = true; });
+}
+
+async function poll(predicate, timeoutMs, opts, state) {
   if (typeof opts === 'string')
     opts = { label: opts };
   const { intervalMs = 10, label = 'condition' } = opts;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (state.abandoned)
+      return undefined; // a server died: nobody reads this any more
     const value = await predicate();
     if (value)
       return value;
@@ -128,7 +271,7 @@ function httpRequest({
   const allHeaders = { ...headers };
   if (payload !== undefined && !Object.keys(allHeaders).some((h) => h.toLowerCase() === 'content-length'))
     allHeaders['Content-Length'] = payload.length;
-  return new Promise((resolve, reject) => {
+  return untilServerDeath(new Promise((resolve, reject) => {
     let settled = false;
     let gotResponse = false;
     const finish = (err, value) => {
@@ -172,7 +315,7 @@ function httpRequest({
       req.end(payload);
     else
       req.end();
-  });
+  }));
 }
 
 /// Whether `${SIO_BIN_DIR}/${binaryName} --help` mentions every option in
@@ -242,11 +385,34 @@ async function startServer(binaryName, args = [], {
   });
 
   let exitInfo = null; // { code, signal } once exited
+  let exitExpected = false; // stop() or kill() asked for it
+  let deathError = null; // the report of an unexpected exit
+  let stopNoticedDeath = false;
+  let server = null; // the handle, once listening
+  const closed = new Promise((resolve) => proc.on('close', resolve));
   const exited = new Promise((resolve) => {
     proc.on('exit', (code, signal) => {
       exitInfo = { code, signal };
       liveServers.delete(proc);
+      if (server)
+        liveHandles.delete(server);
       resolve(exitInfo);
+      // The rest of its output (a sanitizer's report) may still be in the
+      // pipes; a child it left behind may hold them open, and an open pipe
+      // would keep node from exiting: read for a moment, then let go.
+      const drained = timeLimit(closed, 500, 'stdio').catch(() => {}).then(() => {
+        proc.stdout.destroy();
+        proc.stderr.destroy();
+      });
+      if (server && !exitExpected) {
+        drained.then(() => {
+          if (stopNoticedDeath)
+            return; // stop() has thrown with it already
+          deathError = new Error(`${binaryName} (pid ${proc.pid}) ${describeExit()} unexpectedly, ` +
+                                 `while no test stopped it${diagnostics()}`);
+          reportDeath(deathError);
+        });
+      }
     });
   });
   const describeExit = () =>
@@ -280,15 +446,16 @@ async function startServer(binaryName, args = [], {
   } catch (err) {
     if (!exitInfo) {
       proc.kill('SIGKILL');
-      await withTimeout(exited, 5000, `${binaryName} exit after SIGKILL`).catch(() => {});
+      await timeLimit(exited, 5000, `${binaryName} exit after SIGKILL`).catch(() => {});
     }
     err.message += diagnostics();
     throw err;
   }
 
   let stopping = null;
-  const server = {
+  server = {
     ...listening,
+    name: binaryName,
     proc,
     pid: proc.pid,
     stdout: () => stdout,
@@ -299,6 +466,15 @@ async function startServer(binaryName, args = [], {
       if (exitInfo)
         throw new Error(`${binaryName} ${describeExit()} unexpectedly${context ? ` (${context})` : ''}${diagnostics()}`);
     },
+    /// Sends `signal` to the process and expects it to exit (a deliberate
+    /// crash: the harness does not count its exit as a failure). Use this,
+    /// not proc.kill(), for a signal that ends the process.
+    kill(signal = 'SIGKILL') {
+      exitExpected = true;
+      proc.kill(signal);
+      return timeLimit(exited, 5000, `${binaryName} exit after ${signal}`);
+    },
+    stopRequested: () => stopping !== null,
     /// httpRequest() against this server.
     request(opts = {}) {
       return httpRequest({ ...opts, host: listening.host, port: listening.port });
@@ -307,16 +483,20 @@ async function startServer(binaryName, args = [], {
       if (!stopping) {
         stopping = (async () => {
           if (exitInfo) {
+            // Reported here: no need to report it again at the end.
+            stopNoticedDeath = true;
+            settleDeath(deathError);
             throw new Error(`${binaryName} had already ${describeExit()} before stop()${diagnostics()}`);
           }
+          exitExpected = true;
           proc.kill('SIGTERM');
           let killed = false;
           try {
-            await withTimeout(exited, stopTimeoutMs, `${binaryName} exit after SIGTERM`);
+            await timeLimit(exited, stopTimeoutMs, `${binaryName} exit after SIGTERM`);
           } catch {
             killed = true;
             proc.kill('SIGKILL');
-            await withTimeout(exited, 5000, `${binaryName} exit after SIGKILL`);
+            await timeLimit(exited, 5000, `${binaryName} exit after SIGKILL`);
           }
           if (killed)
             throw new Error(`${binaryName} did not exit within ${stopTimeoutMs} ms of SIGTERM (SIGKILLed)${diagnostics()}`);
@@ -327,6 +507,7 @@ async function startServer(binaryName, args = [], {
       return stopping;
     },
   };
+  liveHandles.add(server);
   return server;
 }
 
