@@ -70,3 +70,8 @@ test('a harness wait fails at once; a death during another test fails that test;
   assert.ok(delayed.durationMs < 4000, `failed after ${delayed.durationMs} ms (its delay was 5 s)`);
   assert.equal(tapResult(out, 'deliberate kill').ok, true);
 });
+
+test("a file's own root-level after() stops its server before the harness's final check", async () => {
+  const { code, out } = await runFixture('root-level-after.js');
+  assert.equal(code, 0, out);
+});

@@ -97,7 +97,19 @@ nodeTest.beforeEach((t) => {
 nodeTest.afterEach(() => {
   runningTest = null;
 });
-nodeTest.after(async () => {
+// The final check is registered when the first test begins, from the file's
+// top-level async scope (so on the root): the file's own root-level after()
+// hooks are registered by then, and they run first (hooks run in the order
+// they were registered).
+const topLevelScope = new asyncHooks.AsyncResource('sio-harness');
+let finalCheckRegistered = false;
+nodeTest.beforeEach(() => {
+  if (!finalCheckRegistered) {
+    finalCheckRegistered = true;
+    topLevelScope.runInAsyncScope(() => nodeTest.after(finalCheck));
+  }
+});
+async function finalCheck() {
   // A suite's after() that threw before stopping all of its servers.
   const errors = [];
   for (const server of [...liveHandles]) {
@@ -114,7 +126,7 @@ nodeTest.after(async () => {
   const all = joinErrors(errors);
   if (all)
     throw all;
-});
+}
 
 /// Called once per server that exited unexpectedly.
 function reportDeath(err) {
