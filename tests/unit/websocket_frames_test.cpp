@@ -157,3 +157,61 @@ TEST_CASE("websocket frames: server headers", "[ws]") {
   CHECK(large.bytes[9] == (70000 & 0xFF));
   CHECK(close_payload(1009) == std::string("\x03\xf1", 2));
 }
+
+TEST_CASE("websocket frames: close frames must carry a valid code and a UTF-8 reason", "[ws]") {
+  // RFC 6455 7.4: the server would otherwise echo a code nobody may send.
+  CHECK(feed(client_frame(0x8, "\x03")).errors == std::vector<close_code>{protocol_error});
+  for (std::uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535}) {
+    INFO("code " << code);
+    CHECK(feed(client_frame(0x8, close_payload(code))).errors
+          == std::vector<close_code>{protocol_error});
+  }
+  for (std::uint16_t code : {1000, 1001, 1003, 1007, 1011, 1014, 3000, 4999}) {
+    INFO("code " << code);
+    CHECK(feed(client_frame(0x8, close_payload(code) + "bye")).closes
+          == std::vector<std::uint16_t>{code});
+  }
+  CHECK(feed(client_frame(0x8, close_payload(1000) + "\xc3\x28")).errors
+        == std::vector<close_code>{protocol_error});
+}
+
+TEST_CASE("websocket frames: lengths must use their shortest form", "[ws]") {
+  // 5 bytes announced in the 16-bit form, 300 in the 64-bit form (RFC 6455 5.2).
+  std::string five = std::string("\x81\xfe\x00\x05", 4) + std::string(4, '\0') + "hello";
+  CHECK(feed(five).errors == std::vector<close_code>{protocol_error});
+  std::string long_form = std::string("\x82\xff", 2) + std::string(6, '\0') + "\x01\x2c"
+                          + std::string(4, '\0') + std::string(300, 'x');
+  CHECK(feed(long_form).errors == std::vector<close_code>{protocol_error});
+}
+
+TEST_CASE("websocket frames: bad UTF-8 fails in the fragment that brings it", "[ws]") {
+  // The message never ends, yet its first fragment already cannot be text.
+  CHECK(feed(client_frame(0x1, "ok\xc3\x28", false)).errors == std::vector<close_code>{invalid_payload});
+  // A surrogate is refused on its second byte, before the third arrives.
+  CHECK(feed(client_frame(0x1, "\xed\xa0", false)).errors == std::vector<close_code>{invalid_payload});
+  // 1007 for the bad fragment, not 1009 for the one after it.
+  auto bad_then_big = client_frame(0x1, "\xff", false) + client_frame(0x0, std::string(2000, 'a'));
+  CHECK(feed(bad_then_big).errors == std::vector<close_code>{invalid_payload});
+  // A code point may span fragments...
+  auto euro = client_frame(0x1, "\xe2\x82", false) + client_frame(0x0, "\xac");
+  for (std::size_t step : {0, 1}) {
+    auto r = feed(euro, step);
+    REQUIRE(r.messages.size() == 1);
+    CHECK(r.messages[0].first == "\xe2\x82\xac");
+  }
+  // ...but must be complete when the message is, even if the last frame is empty.
+  auto cut = client_frame(0x1, "a\xeb", false) + client_frame(0x0, "");
+  CHECK(feed(cut).errors == std::vector<close_code>{invalid_payload});
+}
+
+TEST_CASE("websocket frames: UTF-8 prefixes cut inside a code point", "[ws]") {
+  constexpr auto bad = std::string_view::npos;
+  CHECK(utf8_complete_prefix("abc") == 3);
+  CHECK(utf8_complete_prefix("a\xe2\x82") == 1);           // € cut short
+  CHECK(utf8_complete_prefix("\xf0\x9f\x98") == 0);        // 😀 cut short
+  CHECK(utf8_complete_prefix("\xe0\x80") == bad);          // overlong, seen on byte 2
+  CHECK(utf8_complete_prefix("\xed\xa0") == bad);          // surrogate
+  CHECK(utf8_complete_prefix("\xf4\x90") == bad);          // > U+10FFFF
+  CHECK(utf8_complete_prefix("\xc1") == bad);              // can only be overlong
+  CHECK(utf8_complete_prefix("\xe2\x28") == bad);          // not a continuation byte
+}

@@ -26,42 +26,60 @@ std::string close_payload(std::uint16_t code) {
   return std::string{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
 }
 
-bool valid_utf8(std::string_view s) noexcept {
-  auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  auto* end = p + s.size();
-  while (p < end) {
-    unsigned char c = *p;
+std::size_t utf8_complete_prefix(std::string_view s) noexcept {
+  auto* b = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = b[i];
     if (c < 0x80) {
-      ++p;
+      ++i;
       continue;
     }
+    // The bytes a lead byte may have after it (Unicode table 3-7): narrowing
+    // the second byte's range rules out overlongs, surrogates and > U+10FFFF
+    // as soon as that byte arrives.
     int extra;
-    std::uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
       extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
+    } else if (c >= 0xE0 && c <= 0xEF) {
       extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
+      if (c == 0xE0)
+        lo = 0xA0;
+      else if (c == 0xED)
+        hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
       extra = 3;
-      cp = c & 0x07;
+      if (c == 0xF0)
+        lo = 0x90;
+      else if (c == 0xF4)
+        hi = 0x8F;
     } else {
-      return false;
+      return std::string_view::npos;
     }
-    if (end - p <= extra)
-      return false;
-    for (int i = 1; i <= extra; ++i) {
-      if ((p[i] & 0xC0) != 0x80)
-        return false;
-      cp = (cp << 6) | (p[i] & 0x3F);
+    for (int k = 1; k <= extra; ++k) {
+      if (i + k == s.size())
+        return i; // a code point cut short, valid so far
+      unsigned char next = b[i + k];
+      if (next < lo || next > hi)
+        return std::string_view::npos;
+      lo = 0x80;
+      hi = 0xBF;
     }
-    static constexpr std::uint32_t min_for_length[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < min_for_length[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    p += extra + 1;
+    i += extra + 1;
   }
-  return true;
+  return i;
+}
+
+bool valid_utf8(std::string_view s) noexcept {
+  return utf8_complete_prefix(s) == s.size();
+}
+
+bool valid_close_code(std::uint16_t code) noexcept {
+  // RFC 6455 7.4.1 and IANA's registry (1012-1014 came later); 1004-1006 and
+  // 1015 must never be sent, 1016-2999 are reserved, 3000-4999 are for apps.
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014)
+         || (code >= 3000 && code <= 4999);
 }
 
 void frame_parser::feed(const char* data, std::size_t size, frame_sink& sink) {
@@ -121,6 +139,10 @@ std::size_t frame_parser::parse_one(const char* data, std::size_t size, frame_si
       return 0;
     length = (std::uint64_t{b[2]} << 8) | b[3];
     header = 4;
+    if (length < 126) {
+      fail(sink, protocol_error, "length not in its shortest form");
+      return 0;
+    }
   } else if (length == 127) {
     if (size < 10)
       return 0;
@@ -128,6 +150,10 @@ std::size_t frame_parser::parse_one(const char* data, std::size_t size, frame_si
     for (int i = 0; i < 8; ++i)
       length = (length << 8) | b[2 + i];
     header = 10;
+    if (length <= 0xFFFF) {
+      fail(sink, protocol_error, "length not in its shortest form");
+      return 0;
+    }
   }
   bool control = (static_cast<std::uint8_t>(op) & 0x8) != 0;
   switch (op) {
@@ -180,11 +206,22 @@ std::size_t frame_parser::parse_one(const char* data, std::size_t size, frame_si
     if (op == opcode::ping) {
       sink.on_ping(unmasked);
     } else if (op == opcode::close) {
-      done_ = true;
       std::uint16_t code = 1005; // "no status received"
-      if (unmasked.size() >= 2)
+      if (unmasked.size() == 1) {
+        fail(sink, protocol_error, "close frame with a 1-byte payload");
+        return 0;
+      }
+      if (unmasked.size() >= 2) {
         code = static_cast<std::uint16_t>((static_cast<unsigned char>(unmasked[0]) << 8)
                                           | static_cast<unsigned char>(unmasked[1]));
+        // Echoing a code that must not be sent, or accepting a reason that
+        // is not text, would break the protocol ourselves (RFC 6455 7.1.6, 7.4).
+        if (!valid_close_code(code) || !valid_utf8(std::string_view{unmasked}.substr(2))) {
+          fail(sink, protocol_error, "invalid close code or reason");
+          return 0;
+        }
+      }
+      done_ = true;
       sink.on_close(code);
     }
     return header + n; // pong: nothing to do
@@ -192,13 +229,20 @@ std::size_t frame_parser::parse_one(const char* data, std::size_t size, frame_si
   if (op != opcode::continuation) {
     in_message_ = true;
     message_binary_ = op == opcode::binary;
+    utf8_checked_ = 0;
   }
-  if (fin) {
-    in_message_ = false;
-    if (!message_binary_ && !valid_utf8(message_)) {
+  if (!message_binary_) {
+    // Fail on bad UTF-8 in the fragment that brings it (RFC 6455 8.1), not
+    // only once the message is whole; a code point may span fragments.
+    auto valid = utf8_complete_prefix(std::string_view{message_}.substr(utf8_checked_));
+    if (valid == std::string_view::npos || (fin && utf8_checked_ + valid != message_.size())) {
       fail(sink, invalid_payload, "text message is not UTF-8");
       return 0;
     }
+    utf8_checked_ += valid;
+  }
+  if (fin) {
+    in_message_ = false;
     sink.on_message(message_, message_binary_);
     std::string{}.swap(message_);
   }

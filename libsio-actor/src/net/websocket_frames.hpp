@@ -43,6 +43,14 @@ std::string close_payload(std::uint16_t code);
 /// True if `s` is valid UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF).
 bool valid_utf8(std::string_view s) noexcept;
 
+/// For UTF-8 that may stop inside a code point (a fragment of a text message):
+/// the length of the complete code points at its start if the rest is a valid
+/// beginning of one, npos if no continuation can make `s` valid.
+std::size_t utf8_complete_prefix(std::string_view s) noexcept;
+
+/// True if a peer may send `code` in a close frame (RFC 6455 7.4, IANA registry).
+bool valid_close_code(std::uint16_t code) noexcept;
+
 /// What the parser found in the bytes fed to it.
 class frame_sink {
 public:
@@ -50,7 +58,8 @@ public:
   /// A complete data message (fragments joined). May be moved from.
   virtual void on_message(std::string& data, bool binary) = 0;
   virtual void on_ping(std::string_view payload) = 0;
-  /// The peer's close frame; `code` is 1005 if it carried none.
+  /// The peer's close frame: a valid_close_code, or 1005 if it carried none.
+  /// A close frame with a bad code or a reason that is not UTF-8 is an error.
   virtual void on_close(std::uint16_t code) = 0;
   /// The peer broke the protocol; answer with a close frame of `code`.
   virtual void on_error(close_code code, const char* what) = 0;
@@ -82,6 +91,7 @@ private:
   std::string message_; // fragments of a message not complete yet
   bool in_message_ = false;
   bool message_binary_ = false;
+  std::size_t utf8_checked_ = 0; // bytes of message_ known to be whole, valid code points
   bool done_ = false;
 };
 
