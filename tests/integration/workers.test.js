@@ -26,8 +26,12 @@ describe('sio-chat --workers 3', () => {
   before(async () => {
     primary = await startServer('sio-chat', ['--workers', '3', '--flood-rate', '1000', '--flood-burst', '1000']);
     await waitFor(() => (primary.stdout().match(/sio-chat worker \(pid/g) || []).length === 3, 15000, 'three workers up');
-    // Workers join the primary's cluster: 4 nodes.
-    await waitFor(() => /joined \(4 nodes\)/.test(primary.stderr()), 15000, 'cluster of 4');
+    // Workers join the primary's cluster: 4 nodes, each of which must see the
+    // other 3 (a broadcast reaches only the members its node knows). Any one
+    // node's "(4 nodes)" is not enough: the workers meet each other after they
+    // meet the primary, at times only after a connection attempt timed out.
+    await waitFor(() => new Set([...primary.stderr().matchAll(/cluster \[([^\]]+)\]: member \S+ joined \(4 nodes\)/g)]
+      .map((m) => m[1])).size === 4, 15000, 'full mesh of 4');
   });
   after(async () => {
     if (primary)
