@@ -72,7 +72,14 @@ describe('hostile Socket.IO packets', () => {
     }
     // Leaving "/" (client or server side) and joining again works.
     assert.equal(await probe(['41', '40']), 'works', 'DISCONNECT, then CONNECT again');
-    assert.equal(await probe(['42["disconnect-me"]', '40']), 'works', 'disconnected by the server, then CONNECT again');
+    const ws = await rawSocketIo(server.port);
+    const from = ws.texts.length;
+    ws.sendText('42["disconnect-me"]');
+    await ws.waitText((t) => t === '41', 3000, "the server's DISCONNECT", from);
+    ws.sendText('40');
+    await ws.waitText((t) => t.startsWith('40{'), 3000, 'CONNECT again after the server disconnected "/"', from);
+    assert.equal(await rawEcho(ws, 778), true, 'echo after reconnecting "/"');
+    ws.destroy();
     const rec = await probe(['42["echo",{"polluted":1}]']);
     assert.equal(rec, 'works');
   }));
