@@ -11,7 +11,8 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startServer, waitFor, delay } = require('./lib/harness');
+const { startServer, waitFor, waitForEvent, delay } = require('./lib/harness');
+const { io } = require('socket.io-client');
 const { QUIET, Bystander, underAttack, RawWebSocket, rawSocketIo, rawEcho, wsFrame } = require('./lib/hostile');
 
 describe('hostile Socket.IO packets', () => {
@@ -71,9 +72,17 @@ describe('hostile Socket.IO packets', () => {
       });
     }
     // Leaving "/" (client or server side) and joining again works.
-    assert.equal(await probe(['41', '40']), 'works', 'DISCONNECT, then CONNECT again');
+    // (Events sent before the CONNECT is answered are dropped, as in Node:
+    // wait for the answer.)
+    const again = await rawSocketIo(server.port);
+    let from = again.texts.length;
+    again.sendText('41');
+    again.sendText('40');
+    await again.waitText((t) => t.startsWith('40{'), 3000, 'CONNECT again after DISCONNECT', from);
+    assert.equal(await rawEcho(again, 779), true, 'echo after DISCONNECT and CONNECT');
+    again.destroy();
     const ws = await rawSocketIo(server.port);
-    const from = ws.texts.length;
+    from = ws.texts.length;
     ws.sendText('42["disconnect-me"]');
     await ws.waitText((t) => t === '41', 3000, "the server's DISCONNECT", from);
     ws.sendText('40');
@@ -82,6 +91,25 @@ describe('hostile Socket.IO packets', () => {
     ws.destroy();
     const rec = await probe(['42["echo",{"polluted":1}]']);
     assert.equal(rec, 'works');
+  }));
+
+  it('a lone UTF-16 surrogate from socket.io-client is taken, as Node does (not a parse error)', () => attack('lone surrogate', async () => {
+    // '😀'.slice(0, 1): what any JS client sends after cutting a string at a
+    // UTF-16 index; JSON.stringify writes it as "\\ud83d", which JSON.parse in
+    // Node accepts. The connection must stay up and the echo come back (as the
+    // same string or with U+FFFD in its place).
+    const c = await Bystander.connect(server.url, { label: 'client with half an emoji' });
+    try {
+      const half = '😀'.slice(0, 1);
+      const answer = await c.socket.timeout(3000).emitWithAck('echo', `a${half}b`).catch((err) => {
+        throw new Error(`echo of a string with a lone surrogate: ${err.message} (connected=${c.socket.connected}, ` +
+          `disconnects=${JSON.stringify(c.disconnects)})`);
+      });
+      assert.ok([`a${half}b`, 'a\ufffdb'].includes(answer), `echoed ${JSON.stringify(answer)}`);
+      c.assertIntact('after a lone surrogate');
+    } finally {
+      c.close();
+    }
   }));
 
   it('deeply nested JSON is refused (max_json_depth) without exhausting the stack', () => attack('deep JSON', async () => {
@@ -224,4 +252,93 @@ describe('hostile Socket.IO packets', () => {
       ws.destroy();
     return ms;
   }, { maxEchoMs: 2000, rssGrowthKb: 256 * 1024 }));
+});
+
+// sio-chat's documented limits on bad input (docs/chat.md) under attack: a
+// 'chat message' flood, non-text and oversized messages, raw malformed
+// packets, 20k room joins. The bystander is a chat client too: it must keep
+// its echo, and receive at most what the flood limit lets through.
+describe('hostile input to sio-chat', () => {
+  const FLOOD_RATE = 20;
+  const FLOOD_BURST = 40;
+  let server;
+  let by;
+  const heard = [];
+  before(async () => {
+    server = await startServer('sio-chat', [], QUIET);
+    by = await Bystander.connect(server.url);
+    by.socket.on('chat message', (m) => heard.push(m));
+  });
+  after(async () => {
+    if (by)
+      by.close();
+    if (server)
+      await server.stop();
+  });
+  const attack = (label, fn, opts) => underAttack(server, by, fn, { label, ...opts });
+
+  async function attacker() {
+    const s = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    s.notices = [];
+    s.on('notice', (n) => s.notices.push(n));
+    await waitFor(() => s.connected, 5000, 'attacker connects');
+    return s;
+  }
+
+  it('a flood of 5,000 chat messages is cut to the token bucket; one warning', () => attack('chat flood', async () => {
+    const a = await attacker();
+    const started = Date.now();
+    for (let i = 0; i < 5000; ++i)
+      a.emit('chat message', `flood ${i}`);
+    // The last one is dropped or delivered; an echo after it on the same
+    // connection tells when the server has handled all of them.
+    await a.timeout(10000).emitWithAck('echo', 'done');
+    const seconds = (Date.now() - started) / 1000;
+    await by.echo(); // what the bystander was sent before this is there now
+    const got = heard.filter((m) => m.includes(`user:${a.id} msg:flood `)).length;
+    const allowed = FLOOD_BURST + Math.ceil(FLOOD_RATE * (seconds + 1));
+    assert.ok(got >= FLOOD_BURST && got <= allowed, `the bystander got ${got} of 5000 (allowed ${allowed} in ${seconds} s)`);
+    const warnings = a.notices.filter((n) => n.kind === 'warning').length;
+    assert.ok(warnings >= 1 && warnings <= 1 + Math.ceil(seconds / 5), `${warnings} warnings`);
+    a.close();
+  }));
+
+  it('non-text, too long and too large messages are refused, the sender alone is told', () => attack('bad chat messages', async () => {
+    const a = await attacker();
+    const bad = [{ x: 1 }, 42, null, ['a'], Buffer.from([1, 2, 3]), 'x'.repeat(2001), 'é'.repeat(2001),
+      { toString: 'x' }];
+    for (const m of bad)
+      a.emit('chat message', m);
+    await a.timeout(5000).emitWithAck('echo', 'done');
+    await by.echo();
+    const errors = a.notices.filter((n) => n.kind === 'error').length;
+    assert.ok(errors >= bad.length - 1, `${errors} error notices for ${bad.length} bad messages`);
+    assert.equal(heard.filter((m) => m.includes(`user:${a.id} `)).length, 0, 'the bystander saw none of them');
+    // Over 100 kB: that connection is closed, the bystander stays.
+    const gone = waitForEvent(a, 'disconnect', 5000);
+    a.emit('chat message', 'y'.repeat(200000));
+    await gone;
+  }));
+
+  it('raw malformed packets and deep JSON close only the sender', () => attack('chat raw packets', async () => {
+    for (const p of ['42["chat message"', '42[' + '['.repeat(50000), '451-["chat message",{"_placeholder":true,"num":9}]',
+      '42["chat message",' + '{"a":'.repeat(1000) + '1' + '}'.repeat(1000) + ']']) {
+      const ws = await rawSocketIo(server.port);
+      ws.sendText(p);
+      if (p.startsWith('451-'))
+        ws.send(wsFrame({ opcode: 2, payload: Buffer.from([1]) }));
+      await ws.closed(3000, `${p.slice(0, 30)}: closed`);
+      ws.destroy();
+    }
+  }));
+
+  it('20,000 room joins by one client are bounded in memory and freed with it', () => attack('room joins', async () => {
+    const a = await attacker();
+    for (let i = 0; i < 20000; ++i)
+      a.emit('join', `room-${i}-${'r'.repeat(40)}`);
+    assert.equal(await a.timeout(10000).emitWithAck('join', 'last'), true);
+    const gone = waitForEvent(a, 'disconnect', 5000);
+    a.close();
+    await gone;
+  }, { rssGrowthKb: 64 * 1024 }));
 });
