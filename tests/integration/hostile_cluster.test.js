@@ -30,12 +30,17 @@ const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { startServer, binaryHasOptions, waitFor, waitForEvent, delay } = require('./lib/harness');
+const net = require('node:net');
+const { startServer, binaryHasOptions, waitFor } = require('./lib/harness');
 const { QUIET, HOST, Bystander, underAttack, rawExchange, tempDir, makeCerts, childPids, cmdline, tlsProbe, tlsProbeKeepOpen } =
   require('./lib/hostile');
 
 const WAIT = 10000;
 const CLOSE_MS = 5000; // lib/hostile.js tlsProbe waits as long
+/// A connection to the cluster port that has not finished its handshake
+/// (TLS, and BASP's) this long must be closed: otherwise anyone can hold the
+/// node's descriptors with idle connections.
+const HANDSHAKE_DEADLINE_S = 5;
 
 /// (a) two BASP headers, operation bytes 1 and 2, the rest zeros.
 function baspCrash() {
@@ -83,6 +88,24 @@ const GARBAGE = {
 };
 const BAD_CONNECTIONS = Object.keys(GARBAGE).length;
 
+/// Opens connections to `port` that never finish a handshake: nothing sent,
+/// a TLS record header, 31 of a BASP header's 32 bytes, 16 zero bytes.
+/// Each record gets closedAt when the node closes it.
+function idleConnections(port, n = 20) {
+  const kinds = [null, Buffer.from([0x16, 3, 1, 0, 200]), Buffer.alloc(31), Buffer.alloc(16)];
+  return Array.from({ length: n }, (_, i) => {
+    const c = { kind: i % kinds.length, opened: Date.now(), closedAt: null };
+    c.sock = net.connect({ host: HOST, port }, () => {
+      if (kinds[c.kind])
+        c.sock.write(kinds[c.kind]);
+    });
+    c.sock.on('data', () => {});
+    c.sock.on('error', () => {});
+    c.sock.on('close', () => { c.closedAt = Date.now(); });
+    return c;
+  });
+}
+
 /// Every attack, one after the other; resolves with how each ended.
 async function sendGarbage(port, certs) {
   const out = {};
@@ -124,6 +147,7 @@ describe('garbage on the cluster port', async () => {
     let b;
     let byA;
     let onB;
+    let idle = [];
     const received = [];
     before(async () => {
       a = await startNode('node-a');
@@ -138,6 +162,8 @@ describe('garbage on the cluster port', async () => {
       for (const c of [byA, onB])
         if (c)
           c.close();
+      for (const c of idle)
+        c.sock.destroy();
       for (const n of [a, b])
         if (n && n.alive())
           await n.stop();
@@ -177,6 +203,24 @@ describe('garbage on the cluster port', async () => {
         { label: 'cluster port garbage (B)', maxLogLines: BAD_CONNECTIONS });
       assertAllClosed(results, 'node B');
       await broadcastReachesB('after B');
+    });
+
+    it(`connections that never finish a handshake are cut within ${HANDSHAKE_DEADLINE_S} s`, async () => {
+      await underAttack(a, byA, async () => {
+        idle = idleConnections(a.clusterPort);
+        // The cluster keeps working while they hang on.
+        await broadcastReachesB('during the idle connections');
+        const started = Math.min(...idle.map((c) => c.opened));
+        await waitFor(() => idle.every((c) => c.closedAt !== null), started + (HANDSHAKE_DEADLINE_S + 2) * 1000 - Date.now(), {
+          label: `all ${idle.length} idle cluster connections cut`, intervalMs: 50,
+        }).catch((err) => {
+          const open = idle.filter((c) => c.closedAt === null).length;
+          err.message += `: ${open} of ${idle.length} still open after ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+            '(nothing sent / a TLS record header / 31 BASP header bytes / 16 zero bytes)';
+          throw err;
+        });
+      }, { label: 'idle cluster connections', maxLogLines: 20 });
+      await broadcastReachesB('after the idle connections');
     });
   });
 
