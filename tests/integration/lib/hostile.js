@@ -171,6 +171,7 @@ async function underAttack(server, bystander, attack, opts = {}) {
   // payload) gets the server SIGKILLed before it takes the shared machine down.
   const pid = opts.pid || server.pid;
   const bound = opts.rssGrowthKb || 64 * 1024;
+  server.assertAlive(`before ${opts.label || 'attack'}`);
   const start = rssKb(pid);
   let runaway = null;
   const watchdog = setInterval(() => {
