@@ -101,6 +101,12 @@ public:
       [=](data_atom, std::vector<packet>& packets) {
         if (missed_pong())
           return;
+        if (transport_ == transport_kind::websocket) {
+          // The endpoint refuses polling requests once the registry says
+          // WebSocket; a POST relayed by another node can still get here.
+          util::debug_log("session ", cfg_.sid, ": polling data after the upgrade dropped");
+          return;
+        }
         for (auto& p : packets) {
           if (state_ == ready_state::closed)
             break;
@@ -207,7 +213,7 @@ private:
   }
 
   void open() {
-    cfg_.registry->add(cfg_.sid, caf::actor_cast<caf::actor>(this));
+    cfg_.registry->add(cfg_.sid, caf::actor_cast<caf::actor>(this), cfg_.first_ws != nullptr);
     const auto& opts = *cfg_.options;
     json hs = json::object();
     hs["sid"] = cfg_.sid;
@@ -368,6 +374,7 @@ private:
     if (pending_get_)
       std::exchange(pending_get_, nullptr)->send_error(400, error_body(3));
     transport_ = transport_kind::websocket;
+    cfg_.registry->set_websocket(cfg_.sid); // polling requests are refused from now on
     active_ws_ = std::move(upgrading_ws_);
     if (!buffer_.empty()) {
       active_ws_->send(std::move(buffer_), false);

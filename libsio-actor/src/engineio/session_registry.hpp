@@ -1,5 +1,7 @@
 // sid -> session actor, shared by the I/O threads (lookups on every polling
-// request) and the session actors (which remove themselves when closed).
+// request) and the session actors (which remove themselves when closed). It
+// also records which sessions are on WebSocket, so a polling request for one
+// is refused before it reaches the session (Node's TRANSPORT_MISMATCH).
 #pragma once
 
 #include <cstddef>
@@ -7,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include <caf/actor.hpp>
 
@@ -14,9 +17,15 @@ namespace sio::engineio {
 
 class session_registry {
 public:
-  void add(const std::string& sid, caf::actor session) {
+  void add(const std::string& sid, caf::actor session, bool websocket = false) {
     std::lock_guard<std::mutex> guard{mutex_};
-    sessions_[sid] = std::move(session);
+    sessions_[sid] = entry{std::move(session), websocket};
+  }
+  /// The session's transport is WebSocket now (it upgraded); polling is over.
+  void set_websocket(const std::string& sid) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (auto i = sessions_.find(sid); i != sessions_.end())
+      i->second.websocket = true;
   }
   void remove(const std::string& sid) {
     std::lock_guard<std::mutex> guard{mutex_};
@@ -27,7 +36,15 @@ public:
     auto i = sessions_.find(sid);
     if (i == sessions_.end())
       return std::nullopt;
-    return i->second;
+    return i->second.session;
+  }
+  /// The session and whether its transport is WebSocket.
+  std::optional<std::pair<caf::actor, bool>> find_with_transport(const std::string& sid) const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto i = sessions_.find(sid);
+    if (i == sessions_.end())
+      return std::nullopt;
+    return std::make_pair(i->second.session, i->second.websocket);
   }
   std::size_t size() const {
     std::lock_guard<std::mutex> guard{mutex_};
@@ -37,12 +54,16 @@ public:
   void for_each(F f) const {
     std::lock_guard<std::mutex> guard{mutex_};
     for (auto& kv : sessions_)
-      f(kv.first, kv.second);
+      f(kv.first, kv.second.session);
   }
 
 private:
+  struct entry {
+    caf::actor session;
+    bool websocket = false;
+  };
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, caf::actor> sessions_;
+  std::unordered_map<std::string, entry> sessions_;
 };
 
 } // namespace sio::engineio

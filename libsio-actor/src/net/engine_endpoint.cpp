@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 
 #include <caf/send.hpp>
 
@@ -106,7 +107,8 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
     open_session(conn, std::move(req), websocket);
     return;
   }
-  auto session = registry_->find(sid_it->second);
+  auto found = registry_->find_with_transport(sid_it->second);
+  auto session = found ? std::optional<caf::actor>{found->first} : std::nullopt;
   if (!session) {
     // Another node's (or worker's) session: stickiness is an optimisation,
     // the owner serves the request through the cluster.
@@ -149,8 +151,11 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
       });
     return;
   }
-  if (!polling)
-    return reject(conn, req, 3); // websocket without upgrade: transport mismatch
+  // Node's TRANSPORT_MISMATCH: a request without upgrade must use the
+  // session's transport. A session that upgraded to (or opened on) WebSocket
+  // takes no polling GET or POST; websocket without upgrade is refused too.
+  if (!polling || found->second)
+    return reject(conn, req, 3);
   if (req.method() == http::verb::get) {
     std::shared_ptr<engineio::poll_responder> responder =
       std::make_shared<http_poll_responder>(conn, req, options_);
