@@ -33,6 +33,12 @@ struct server_options {
   /// Attachments one packet may carry, and JSON nesting depth accepted.
   std::size_t max_attachments = 10;
   int max_json_depth = 100;
+  /// Members one JSON object from a client may have, and values (scalars,
+  /// arrays, objects) one packet may hold; 0: no limit. Parsing is linear in
+  /// the packet's size either way: these bound the memory one packet costs.
+  /// A packet over either closes the session with "parse error".
+  std::size_t max_json_object_members = 100000;
+  std::size_t max_json_values = 1000000;
   /// Several processes as one server (off by default; see docs/cluster.md).
   cluster_options cluster;
 };

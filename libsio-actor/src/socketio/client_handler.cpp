@@ -20,7 +20,7 @@ class client_handler final : public engineio::session_handler {
 public:
   explicit client_handler(std::shared_ptr<server_state> s)
     : server_(std::move(s)),
-      decoder_(decoder_limits{server_->options->max_attachments, server_->options->max_json_depth}) {
+      decoder_(limits_of(*server_->options)) {
   }
 
   void on_open(engineio::session_context& ctx) override {
@@ -86,6 +86,15 @@ public:
   }
 
 private:
+  static decoder_limits limits_of(const server_options& o) {
+    decoder_limits l;
+    l.max_attachments = o.max_attachments;
+    l.max_depth = o.max_json_depth;
+    l.max_object_members = o.max_json_object_members;
+    l.max_values = o.max_json_values;
+    return l;
+  }
+
   struct socket_entry {
     caf::actor socket;
     bool connected = false;

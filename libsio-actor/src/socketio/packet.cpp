@@ -1,6 +1,8 @@
 // Socket.IO v5 packet codec, matching Node's socket.io-parser v4.2.
 #include "socketio/packet.hpp"
 
+#include "socketio/json_parse.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -31,6 +33,17 @@ bool has_binary(const json& v) {
   return false;
 }
 
+// Copies `from`'s members into the empty object `out`, each value mapped by
+// `f`. The keys are unique already, so they are appended: out[key] would scan
+// for a duplicate each time (ordered_map), quadratic in the member count.
+template <class F>
+void append_members(json& out, const json& from, F f) {
+  auto& members = static_cast<json::object_t::Container&>(out.get_ref<json::object_t&>());
+  members.reserve(from.size());
+  for (auto it = from.begin(); it != from.end(); ++it)
+    members.emplace_back(it.key(), f(it.value()));
+}
+
 // Replaces binary values by numbered placeholders, depth-first, collecting
 // the bytes in the same order (socket.io-parser's deconstructPacket).
 json deconstruct(const json& v, std::vector<std::string>& attachments) {
@@ -50,8 +63,7 @@ json deconstruct(const json& v, std::vector<std::string>& attachments) {
   }
   if (v.is_object()) {
     json out = json::object();
-    for (auto it = v.begin(); it != v.end(); ++it)
-      out[it.key()] = deconstruct(it.value(), attachments);
+    append_members(out, v, [&](const json& child) { return deconstruct(child, attachments); });
     return out;
   }
   return v;
@@ -77,8 +89,7 @@ json binary_as_buffer_json(const json& v) {
   }
   if (v.is_object()) {
     json out = json::object();
-    for (auto it = v.begin(); it != v.end(); ++it)
-      out[it.key()] = binary_as_buffer_json(it.value());
+    append_members(out, v, [](const json& child) { return binary_as_buffer_json(child); });
     return out;
   }
   return v;
@@ -300,10 +311,12 @@ decoder::status decoder::feed_text(std::string_view text) {
     if (!rest.empty()) {
       if (!depth_within(rest, limits_.max_depth))
         return fail("payload nested too deeply");
-      auto payload = json::parse(rest.begin(), rest.end(), nullptr, false);
-      if (payload.is_discarded())
-        return fail("invalid JSON payload");
-      if (!is_payload_valid(p.type, payload))
+      std::string why;
+      auto payload = parse_json(rest, json_limits{limits_.max_object_members, limits_.max_values},
+                                why);
+      if (!payload)
+        return fail("invalid JSON payload: " + why);
+      if (!is_payload_valid(p.type, *payload))
         return fail("invalid payload");
       p.data = std::move(payload);
     }

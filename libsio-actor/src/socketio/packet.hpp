@@ -50,6 +50,11 @@ struct decoder_limits {
   std::size_t max_attachments = 10;
   /// Deeper JSON is refused before parsing, so hostile input cannot exhaust the stack.
   int max_depth = 100;
+  /// Members of one JSON object, and values in one packet (0: no limit).
+  /// Parsing is linear either way (json_parse.hpp); these bound the memory a
+  /// packet can make the server allocate.
+  std::size_t max_object_members = 100000;
+  std::size_t max_values = 1000000;
 };
 
 /// Incremental decoder for one client: a BINARY_* packet is complete only
