@@ -5,6 +5,7 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Socket } = require('engine.io-client');
+const { io } = require('socket.io-client');
 
 const { startServer, waitFor, waitForEvent, delay } = require('./lib/harness');
 
@@ -90,6 +91,105 @@ describe('Transport ownership (Node: TRANSPORT_MISMATCH)', () => {
       await echo(socket, 'polling still works');
     } finally {
       socket.close();
+    }
+  });
+});
+
+// -- a session stops decoding once it closes; repeated log lines are limited --
+
+/// A socket.io-client on '/' (WebSocket), connected.
+async function connectSio(server, nsp = '/', opts = {}) {
+  const socket = io(server.url + (nsp === '/' ? '' : nsp), {
+    transports: ['websocket'], forceNew: true, reconnection: false, timeout: 5000, ...opts,
+  });
+  await waitForEvent(socket, 'connect', 5000, { label: `connect to ${nsp}`, rejectOn: ['connect_error'] });
+  return socket;
+}
+
+async function sioEcho(socket, value) {
+  // emitWithAck resolves with the ack's first argument: the server acks e.args.
+  const answer = await socket.timeout(5000).emitWithAck('echo', value);
+  assert.equal(answer, value);
+}
+
+/// A raw polling handshake on /socket.io/; resolves with the sid.
+async function pollingHandshake(server) {
+  const res = await server.request({ path: '/socket.io/?EIO=4&transport=polling' });
+  assert.equal(res.status, 200, res.body);
+  return JSON.parse(res.body.slice(1)).sid;
+}
+
+function stderrLines(server, pattern) {
+  return server.stderr().split('\n').filter((l) => pattern.test(l));
+}
+
+describe('A POST full of bad packets', () => {
+  let server;
+  before(async () => {
+    server = await startServer('sio-test-server');
+  });
+  after(async () => {
+    if (server)
+      await server.stop();
+  });
+
+  it('ends the session at the first bad packet and logs it once', { timeout: 30000 }, async () => {
+    const bystander = await connectSio(server);
+    try {
+      const sid = await pollingHandshake(server);
+      // 50,000 Engine.IO messages with an empty (invalid) Socket.IO packet: ~100 KB.
+      const body = new Array(50000).fill('4').join('\x1e');
+      const res = await server.request({
+        method: 'POST',
+        path: `/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`,
+        body,
+      });
+      assert.equal(res.status, 200, res.body);
+      // The session is closing: the next GET carries the close packet (or the sid is gone).
+      const get = await server.request({ path: `/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}` });
+      assert.ok(get.status === 400 || get.body.split('\x1e').includes('1'), `${get.status} ${get.body}`);
+      await sioEcho(bystander, 'after the flood');
+      await delay(200); // let any straggling log line arrive
+      const lines = stderrLines(server, new RegExp(sid.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      // One "malformed packet" line and (SIO_DEBUG) one "closed" line, not 50,000.
+      assert.ok(lines.length >= 1 && lines.length <= 3, `lines about the session:\n${lines.join('\n')}`);
+    } finally {
+      bystander.close();
+    }
+  });
+
+  it('many bad sessions at once: a few log lines per second and a summary', { timeout: 60000 }, async () => {
+    const bystander = await connectSio(server);
+    try {
+      const malformed = /after a malformed packet/;
+      const before = stderrLines(server, malformed).length;
+      const started = Date.now();
+      await Promise.all(Array.from({ length: 40 }, async () => {
+        const sid = await pollingHandshake(server);
+        await server.request({
+          method: 'POST',
+          path: `/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`,
+          body: '4\x1e4\x1e4',
+        });
+      }));
+      const seconds = Math.ceil((Date.now() - started) / 1000) + 1;
+      await delay(100);
+      const written = stderrLines(server, malformed).length - before;
+      assert.ok(written >= 1 && written <= 5 * seconds,
+        `${written} "malformed packet" lines for 40 sessions in ~${seconds} s`);
+      // After the second is over, the next line of any kind brings the summary.
+      await delay(1100);
+      const sid = await pollingHandshake(server);
+      await server.request({
+        method: 'POST',
+        path: `/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`,
+        body: '4',
+      });
+      await waitFor(() => stderrLines(server, /more like ".*malformed packet.*" suppressed\)/).length > 0, 5000,
+        { label: 'the "(N more like ... suppressed)" summary' });
+      await sioEcho(bystander, 'after many floods');
+    } finally {
+      bystander.close();
     }
   });
 });

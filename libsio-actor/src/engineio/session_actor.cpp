@@ -107,8 +107,10 @@ public:
           util::debug_log("session ", cfg_.sid, ": polling data after the upgrade dropped");
           return;
         }
+        // Stop at the first packet that ends the session: a POST of 50,000
+        // bad packets is one error, not 50,000 (closing counts as ended).
         for (auto& p : packets) {
-          if (state_ == ready_state::closed)
+          if (state_ != ready_state::open)
             break;
           on_packet(p);
         }
@@ -269,6 +271,9 @@ private:
   // -- inbound ---------------------------------------------------------------
 
   void on_packet(const packet& p) {
+    // As Node's Socket#onPacket: a session that is closing takes no more packets.
+    if (state_ != ready_state::open)
+      return;
     switch (p.type()) {
       case packet_type::pong:
         schedule_ping();

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <iostream>
 #include <thread>
 #include <vector>
 
@@ -24,6 +23,7 @@
 #include "net/static_file_route.hpp"
 #include "sio/server.hpp"
 #include "socketio/namespace_state.hpp"
+#include "util/debug_log.hpp"
 
 namespace sio {
 
@@ -67,8 +67,7 @@ struct http_server::impl {
       if (ec) {
         // Out of file descriptors (or similar): retrying at once would spin a
         // core while nothing can change; existing clients go on meanwhile.
-        std::cerr << "sio-actor: accept failed (" << ec.message() << "), retrying in 100 ms"
-                  << std::endl;
+        util::log_line("accept failed (", ec.message(), "), retrying in 100 ms");
         accept_retry->expires_after(std::chrono::milliseconds{100});
         accept_retry->async_wait([this](beast::error_code wait_ec) {
           if (!wait_ec)

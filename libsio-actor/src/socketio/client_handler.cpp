@@ -1,6 +1,5 @@
 #include "socketio/client_handler.hpp"
 
-#include <iostream>
 #include <map>
 
 #include <caf/all.hpp>
@@ -33,8 +32,8 @@ public:
     if (status == decoder::status::need_binary)
       return;
     if (status == decoder::status::error) {
-      std::cerr << "sio-actor: closing session " << ctx.sid()
-                << " after a malformed packet: " << decoder_.error() << std::endl;
+      util::log_line("closing session ", ctx.sid(), " after a malformed packet: ",
+                     decoder_.error());
       ctx.close_session("parse error");
       return;
     }

@@ -1,7 +1,5 @@
 #include "socketio/socket_actor.hpp"
 
-#include <iostream>
-
 #include <caf/all.hpp>
 
 #include "cluster/socket_info.hpp"
@@ -185,11 +183,11 @@ private:
     try {
       f();
     } catch (const std::exception& e) {
-      std::cerr << "sio-actor: " << what << " of socket " << cfg_.id << " on " << nsp()
-                << " threw: " << e.what() << std::endl;
+      util::log_line(what, " of socket ", cfg_.id, " on ", nsp(), " threw: ",
+                     std::string{e.what()});
     } catch (...) {
-      std::cerr << "sio-actor: " << what << " of socket " << cfg_.id << " on " << nsp()
-                << " threw a non-standard exception" << std::endl;
+      util::log_line(what, " of socket ", cfg_.id, " on ", nsp(),
+                     " threw a non-standard exception");
     }
   }
 
