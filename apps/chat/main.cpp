@@ -59,6 +59,11 @@ struct config : caf::actor_system_config {
   int worker_socket = -1; // set by a primary for its workers
   int worker_report = -1;
   std::string cluster_listen;
+  // Caps against abusive clients (0: off); see listen/engine/server_options.
+  std::size_t max_connections_per_ip = 0;
+  std::size_t max_sessions = 0;
+  std::size_t max_rooms_per_socket = 0;
+  std::size_t max_dynamic_namespaces = 0;
   std::vector<std::string> join; // from repeated --join options
   config() {
     opt_group{custom_options_, "global"}
@@ -72,6 +77,13 @@ struct config : caf::actor_system_config {
       .add(max_http_buffer_size, "max-http-buffer-size",
            "largest packet a client may send, in bytes (larger: disconnected)")
       .add(io_threads, "io-threads", "I/O shards (Asio threads); the acceptor spreads connections")
+      .add(max_connections_per_ip, "max-connections-per-ip",
+           "open connections one client address may have (0: no limit)")
+      .add(max_sessions, "max-sessions", "Engine.IO sessions open at once (0: no limit)")
+      .add(max_rooms_per_socket, "max-rooms-per-socket",
+           "rooms one socket may join besides its own (0: no limit)")
+      .add(max_dynamic_namespaces, "max-dynamic-namespaces",
+           "namespaces dynamic matchers may create (0: no limit)")
       .add(balance, "balance", "how: least-connection, round-robin or random")
       .add(workers, "workers",
            "worker processes behind one primary (0: a single process); sessions stay sticky")
@@ -358,6 +370,7 @@ int run(caf::actor_system& sys, const config& cfg) {
   listen.host = cfg.host;
   listen.port = cfg.port;
   listen.io_threads = std::max(1u, cfg.io_threads);
+  listen.max_connections_per_ip = cfg.max_connections_per_ip;
   if (auto b = sio::parse_balance(cfg.balance)) {
     listen.balance = *b;
   } else {
@@ -380,6 +393,9 @@ int run(caf::actor_system& sys, const config& cfg) {
 
   sio::server_options io_opts;
   io_opts.engine.max_http_buffer_size = cfg.max_http_buffer_size;
+  io_opts.engine.max_sessions = cfg.max_sessions;
+  io_opts.max_rooms_per_socket = cfg.max_rooms_per_socket;
+  io_opts.max_dynamic_namespaces = cfg.max_dynamic_namespaces;
   if (!cfg.cluster_listen.empty() || !cfg.join.empty()) {
     io_opts.cluster.enabled = true;
     io_opts.cluster.join = cfg.join;

@@ -4,8 +4,10 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const net = require('node:net');
 const { Socket } = require('engine.io-client');
 const { io } = require('socket.io-client');
+const WebSocket = require('ws');
 
 const { startServer, waitFor, waitForEvent, delay } = require('./lib/harness');
 
@@ -191,5 +193,158 @@ describe('A POST full of bad packets', () => {
     } finally {
       bystander.close();
     }
+  });
+});
+
+// -- optional caps ------------------------------------------------------------------
+
+/// Opens a TCP connection to the server; resolves with the socket once connected.
+function tcpConnect(server) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: server.host, port: server.port });
+    sock.once('connect', () => resolve(sock));
+    sock.once('error', reject);
+  });
+}
+
+/// Resolves 'closed' if the server closes `sock` within ms without sending
+/// anything, 'data' if it sends, 'open' if neither happens.
+function closedByServer(sock, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('open'), ms);
+    sock.once('data', () => { clearTimeout(timer); resolve('data'); });
+    sock.once('close', () => { clearTimeout(timer); resolve('closed'); });
+    sock.on('error', () => {});
+  });
+}
+
+describe('Cap: connections per client IP (--max-connections-per-ip)', () => {
+  let server;
+  before(async () => {
+    server = await startServer('sio-test-server', ['--max-connections-per-ip', '3']);
+  });
+  after(async () => {
+    if (server)
+      await server.stop();
+  });
+
+  it('closes a connection beyond the cap at once; a freed slot is usable again', { timeout: 30000 }, async () => {
+    const held = [];
+    try {
+      for (let i = 0; i < 3; ++i)
+        held.push(await tcpConnect(server));
+      const extra = await tcpConnect(server);
+      assert.equal(await closedByServer(extra, 3000), 'closed', 'the 4th connection is closed, unanswered');
+      await waitFor(() => stderrLines(server, /refused: max_connections_per_ip \(3\) reached/).length > 0, 3000,
+        { label: 'the refusal in the log' });
+      // The held ones are served.
+      held[0].write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(await closedByServer(held[0], 3000), 'data');
+      held.pop().destroy();
+      held.pop().destroy();
+      // Once the server has seen them go, a client gets in again.
+      await waitFor(async () => (await server.request({ path: '/socket.io/?EIO=4&transport=polling' })
+        .catch(() => ({ status: 0 }))).status === 200, 5000, { label: 'a handshake after slots were freed' });
+      const client = await connectSio(server);
+      await sioEcho(client, 'under the cap');
+      client.close();
+    } finally {
+      for (const s of held)
+        s.destroy();
+    }
+  });
+});
+
+describe('Cap: Engine.IO sessions (--max-sessions)', () => {
+  let server;
+  before(async () => {
+    server = await startServer('sio-test-server', ['--max-sessions', '2']);
+  });
+  after(async () => {
+    if (server)
+      await server.stop();
+  });
+
+  it('refuses a handshake beyond the cap as Node refuses one (403, code 4)', { timeout: 30000 }, async () => {
+    const a = await connectSio(server);
+    const sid = await pollingHandshake(server);
+    const res = await server.request({ path: '/socket.io/?EIO=4&transport=polling' });
+    assert.equal(res.status, 403, res.body);
+    assert.deepEqual(JSON.parse(res.body), { code: 4, message: 'Too many sessions' });
+    // A WebSocket handshake: 400, as Node's abortUpgrade.
+    const ws = new WebSocket(`ws://${server.host}:${server.port}/socket.io/?EIO=4&transport=websocket`);
+    ws.on('error', () => {}); // terminate() below reports the aborted handshake as one
+    const [, response] = await waitForEvent(ws, 'unexpected-response', 5000, { rejectOn: ['open'] });
+    assert.equal(response.statusCode, 400);
+    ws.terminate();
+    // A socket.io-client gets a connect_error and the others are unharmed.
+    const refused = io(server.url, { transports: ['polling'], forceNew: true, reconnection: false, timeout: 5000 });
+    await waitForEvent(refused, 'connect_error', 5000);
+    refused.close();
+    await sioEcho(a, 'still served');
+    // A session that ends frees its place.
+    await server.request({
+      method: 'POST', path: `/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`, body: '1',
+    });
+    await waitFor(async () => (await server.request({ path: '/socket.io/?EIO=4&transport=polling' })).status === 200,
+      5000, { label: 'a handshake after a session closed' });
+    a.close();
+  });
+});
+
+describe('Cap: rooms per socket (--max-rooms-per-socket)', () => {
+  let server;
+  before(async () => {
+    server = await startServer('sio-test-server', ['--max-rooms-per-socket', '3']);
+  });
+  after(async () => {
+    if (server)
+      await server.stop();
+  });
+
+  it('refuses joins beyond the cap; the socket keeps working', { timeout: 30000 }, async () => {
+    const s = await connectSio(server);
+    try {
+      const rooms = await s.timeout(5000).emitWithAck('join', ['a', 'b', 'c', 'd', 'e']);
+      assert.deepEqual([...rooms].sort(), ['a', 'b', 'c', s.id].sort());
+      await waitFor(() => stderrLines(server, /join of 2 room\(s\) refused, max_rooms_per_socket \(3\)/).length > 0,
+        3000, { label: 'the refusal in the log' });
+      await sioEcho(s, 'still connected');
+      assert.ok(s.connected);
+      // Leaving one makes room for another.
+      await s.timeout(5000).emitWithAck('leave', 'a');
+      const after = await s.timeout(5000).emitWithAck('join', 'd');
+      assert.deepEqual([...after].sort(), ['b', 'c', 'd', s.id].sort());
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('Cap: dynamic namespaces (--max-dynamic-namespaces)', () => {
+  let server;
+  before(async () => {
+    server = await startServer('sio-test-server', ['--max-dynamic-namespaces', '2']);
+  });
+  after(async () => {
+    if (server)
+      await server.stop();
+  });
+
+  it('answers "Invalid namespace" once the cap is reached; existing ones still work', { timeout: 30000 }, async () => {
+    const one = await connectSio(server, '/dyn-1');
+    const two = await connectSio(server, '/dyn-2');
+    const third = io(`${server.url}/dyn-3`, { transports: ['websocket'], forceNew: true, reconnection: false });
+    const [err] = await waitForEvent(third, 'connect_error', 5000, { rejectOn: ['connect'] });
+    assert.equal(err.message, 'Invalid namespace');
+    third.close();
+    // A namespace created before, and static ones, still accept clients.
+    const again = await connectSio(server, '/dyn-1');
+    const root = await connectSio(server, '/');
+    await sioEcho(root, 'root');
+    const answer = await again.timeout(5000).emitWithAck('echo', 'x');
+    assert.deepEqual(answer, { nsp: '/dyn-1', args: ['x'] });
+    for (const s of [one, two, again, root])
+      s.close();
   });
 });

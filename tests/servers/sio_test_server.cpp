@@ -48,6 +48,11 @@ struct config : caf::actor_system_config {
   unsigned workers = 0;           // worker processes behind one primary
   int worker_socket = -1;         // set by a primary for its workers
   int worker_report = -1;
+  // Caps against abusive clients (0: off); see listen/engine/server_options.
+  std::size_t max_connections_per_ip = 0;
+  std::size_t max_sessions = 0;
+  std::size_t max_rooms_per_socket = 0;
+  std::size_t max_dynamic_namespaces = 0;
   std::vector<std::string> join;  // from repeated --join (taken out in main)
   config() {
     opt_group{custom_options_, "global"}
@@ -60,6 +65,13 @@ struct config : caf::actor_system_config {
       .add(balance, "balance", "least-connection, round-robin or random")
       .add(cluster_listen, "cluster-listen", "host:port of this node's cluster endpoint")
       .add(workers, "workers", "worker processes behind one primary (0: a single process)")
+      .add(max_connections_per_ip, "max-connections-per-ip",
+           "open connections one client address may have (0: no limit)")
+      .add(max_sessions, "max-sessions", "Engine.IO sessions open at once (0: no limit)")
+      .add(max_rooms_per_socket, "max-rooms-per-socket",
+           "rooms one socket may join besides its own (0: no limit)")
+      .add(max_dynamic_namespaces, "max-dynamic-namespaces",
+           "namespaces dynamic matchers may create (0: no limit)")
       .add(worker_socket, "worker-socket", "(set by the primary) hand-over socket")
       .add(worker_report, "worker-report", "(set by the primary) load report socket");
   }
@@ -366,12 +378,16 @@ void run(caf::actor_system& sys, const config& cfg) {
   if (!balance)
     throw std::runtime_error("--balance wants least-connection, round-robin or random");
   listen.balance = *balance;
+  listen.max_connections_per_ip = cfg.max_connections_per_ip;
   sio::http_server http{sys, listen};
 
   sio::server_options opts;
   opts.engine.ping_interval = milliseconds{cfg.ping_interval};
   opts.engine.ping_timeout = milliseconds{cfg.ping_timeout};
   opts.connect_timeout = milliseconds{cfg.connect_timeout};
+  opts.engine.max_sessions = cfg.max_sessions;
+  opts.max_rooms_per_socket = cfg.max_rooms_per_socket;
+  opts.max_dynamic_namespaces = cfg.max_dynamic_namespaces;
   if (!cfg.cluster_listen.empty()) {
     opts.cluster.enabled = true;
     opts.cluster.join = cfg.join;

@@ -31,6 +31,11 @@ struct engine_options {
   /// disconnected ("transport error"). Volatile packets are dropped earlier:
   /// whenever the client's transport is not ready to write.
   std::size_t max_buffered_bytes = 16 * 1024 * 1024;
+  /// Engine.IO sessions open at once on this endpoint (in this process). A
+  /// handshake beyond it is refused as Node refuses one through allowRequest:
+  /// polling gets 403 {"code":4,"message":"Too many sessions"}, a WebSocket
+  /// handshake 400 "Too many sessions". 0 (the default): no limit.
+  std::size_t max_sessions = 0;
   cors_options cors;
 };
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -28,6 +29,11 @@ struct listen_options {
   std::size_t max_header_bytes = 16 * 1024;
   /// A keep-alive connection idle this long is closed.
   std::chrono::seconds idle_timeout{60};
+  /// Open connections (HTTP and WebSocket) one client IP address may have;
+  /// a connection beyond it is closed as soon as it is accepted, before any
+  /// byte is read, and logged. 0 (the default): no limit. Behind a proxy
+  /// every client has the proxy's address: leave it off there.
+  std::size_t max_connections_per_ip = 0;
 };
 
 } // namespace sio

@@ -39,6 +39,15 @@ struct server_options {
   /// A packet over either closes the session with "parse error".
   std::size_t max_json_object_members = 100000;
   std::size_t max_json_values = 1000000;
+  /// Rooms one socket may be in besides its own id's; socket.join() beyond
+  /// it is refused (join() returns false, a line is logged) and the socket
+  /// stays connected. 0 (the default): no limit.
+  std::size_t max_rooms_per_socket = 0;
+  /// Namespaces dynamic matchers (io.of(regex or function)) may create in
+  /// all; a CONNECT that would create one more gets Node's CONNECT_ERROR
+  /// "Invalid namespace". They are never removed, so this bounds the memory
+  /// clients can make the server spend on names. 0 (the default): no limit.
+  std::size_t max_dynamic_namespaces = 0;
   /// Several processes as one server (off by default; see docs/cluster.md).
   cluster_options cluster;
 };

@@ -66,8 +66,10 @@ public:
   virtual void emit_with_ack(const std::string& event, json args,
                              std::chrono::milliseconds timeout, ack_callback done) = 0;
 
-  virtual void join(const std::string& room) = 0;
-  virtual void join(const std::vector<std::string>& rooms) = 0;
+  /// Joins the room(s). False if server_options::max_rooms_per_socket
+  /// refused some of them (the rest are joined; a line is logged).
+  virtual bool join(const std::string& room) = 0;
+  virtual bool join(const std::vector<std::string>& rooms) = 0;
   virtual void leave(const std::string& room) = 0;
   /// The rooms this socket is in, its own id included (as in Node).
   virtual const std::set<std::string>& rooms() const noexcept = 0;

@@ -169,6 +169,7 @@ public:
       cfg_.handler->on_close(*this, "server shutting down");
     }
     release_transports();
+    cfg_.slot.reset();
     cfg_.registry->remove(cfg_.sid); // last: http_server::stop() waits for this
   }
 
@@ -405,6 +406,7 @@ private:
     pong_deadline_ = std::chrono::steady_clock::time_point::max();
     ++upgrade_gen_;
     cfg_.registry->remove(cfg_.sid);
+    cfg_.slot.reset(); // a new session may take our place
     cfg_.handler->on_close(*this, reason);
     release_transports();
     quit();

@@ -26,6 +26,8 @@ struct session_config {
   /// the WebSocket the client opened directly.
   std::shared_ptr<poll_responder> first_poll;
   std::shared_ptr<ws_channel> first_ws;
+  /// Held while the session is open (its place under engine_options::max_sessions).
+  std::shared_ptr<const void> slot;
 };
 
 /// Spawns the session, registers it under its sid and sends the open packet.

@@ -12,6 +12,8 @@
 #include "net/cors.hpp"
 #include "net/url.hpp"
 #include "net/websocket_connection.hpp"
+#include "sio/json.hpp"
+#include "util/debug_log.hpp"
 
 namespace sio::net {
 
@@ -76,6 +78,43 @@ void engine_endpoint::reject(const std::shared_ptr<http_connection>& conn, const
                              int code) {
   auto res = make_response(http::status::bad_request, engineio::error_body(code),
                            "application/json", req.version(), req.keep_alive());
+  apply_cors(options_->cors, req, res);
+  conn->respond(std::move(res));
+}
+
+std::shared_ptr<const void> engine_endpoint::take_session_slot() {
+  const auto max = options_->max_sessions;
+  auto& n = *open_sessions_;
+  auto current = n.load(std::memory_order_relaxed);
+  do {
+    if (max != 0 && current >= max)
+      return nullptr;
+  } while (!n.compare_exchange_weak(current, current + 1, std::memory_order_relaxed));
+  // Points at the counter (never null); the deleter gives the place back.
+  auto counter = open_sessions_;
+  return std::shared_ptr<const void>(counter.get(), [counter](const void*) {
+    counter->fetch_sub(1, std::memory_order_relaxed);
+  });
+}
+
+void engine_endpoint::refuse_handshake(const std::shared_ptr<http_connection>& conn,
+                                       const request& req, bool websocket) {
+  util::log_line("handshake refused: max_sessions (", options_->max_sessions, ") reached");
+  // As Node refuses a handshake through allowRequest(req, cb) with
+  // cb("Too many sessions", false): polling gets 403 with code 4 (Forbidden)
+  // and the message; an upgrade gets abortUpgrade's 400 with the message.
+  static const std::string message = "Too many sessions";
+  if (websocket) {
+    auto res = make_response(http::status::bad_request, message, "text/html", req.version(),
+                             false);
+    conn->respond(std::move(res));
+    return;
+  }
+  json body = json::object();
+  body["code"] = 4;
+  body["message"] = message;
+  auto res = make_response(http::status::forbidden, body.dump(), "application/json",
+                           req.version(), req.keep_alive());
   apply_cors(options_->cors, req, res);
   conn->respond(std::move(res));
 }
@@ -187,7 +226,11 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
 
 void engine_endpoint::open_session(const std::shared_ptr<http_connection>& conn, request req,
                                    bool websocket) {
+  auto slot = take_session_slot();
+  if (!slot)
+    return refuse_handshake(conn, req, websocket);
   engineio::session_config cfg;
+  cfg.slot = std::move(slot);
   cfg.sid = sid_prefix_ + engineio::generate_id();
   cfg.options = options_;
   cfg.registry = registry_;

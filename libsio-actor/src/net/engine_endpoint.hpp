@@ -4,6 +4,8 @@
 // that owns the sid.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -50,6 +52,10 @@ public:
 private:
   void open_session(const std::shared_ptr<http_connection>& conn, request req, bool websocket);
   void reject(const std::shared_ptr<http_connection>& conn, const request& req, int code);
+  /// A place under engine_options::max_sessions, or null if there is none.
+  std::shared_ptr<const void> take_session_slot();
+  void refuse_handshake(const std::shared_ptr<http_connection>& conn, const request& req,
+                        bool websocket);
 
   caf::actor_system& sys_;
   std::shared_ptr<const engine_options> options_;
@@ -58,6 +64,9 @@ private:
   std::string sid_prefix_;
   forward_unknown_sid forward_;
   forward_unknown_websocket forward_ws_;
+  /// Sessions open (or opening) through this endpoint.
+  std::shared_ptr<std::atomic<std::size_t>> open_sessions_ =
+    std::make_shared<std::atomic<std::size_t>>(0);
 };
 
 } // namespace sio::net

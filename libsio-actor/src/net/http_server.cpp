@@ -18,6 +18,7 @@
 
 #include "engineio/callback_handler.hpp"
 #include "net/acceptor_actor.hpp"
+#include "net/address_limiter.hpp"
 #include "net/engine_endpoint.hpp"
 #include "net/http_connection.hpp"
 #include "net/static_file_route.hpp"
@@ -53,6 +54,8 @@ void use_batch_scheduling() {
 
 struct http_server::impl {
   impl(caf::actor_system& s, listen_options o) : sys(s), opts(std::move(o)) {
+    if (opts.max_connections_per_ip > 0)
+      per_address = std::make_shared<address_limiter>(opts.max_connections_per_ip);
     for (unsigned n = 0; n < std::max(1u, opts.io_threads); ++n)
       shards.push_back(std::make_unique<io_shard>());
     acceptor.emplace(shards.front()->ioc);
@@ -86,6 +89,22 @@ struct http_server::impl {
 
   /// Serves `s` on the shard its executor belongs to.
   void start_connection(tcp::socket s, live_connection token, std::string_view bytes_read = {}) {
+    if (per_address) {
+      beast::error_code ec;
+      auto peer = s.remote_endpoint(ec);
+      if (ec)
+        return; // gone already
+      auto address = peer.address().to_string();
+      auto slot = per_address->try_acquire(address);
+      if (!slot) {
+        // Refused before reading anything: the cheapest answer to a flood.
+        util::log_line("connection from ", address, " refused: max_connections_per_ip (",
+                       opts.max_connections_per_ip, ") reached");
+        s.close(ec);
+        return;
+      }
+      token.hold(std::move(slot));
+    }
     http_connection_limits limits;
     limits.max_header_bytes = opts.max_header_bytes;
     limits.max_body_bytes = max_body;
@@ -161,6 +180,7 @@ struct http_server::impl {
   std::shared_ptr<const std::vector<mounted_route>> routes =
     std::make_shared<std::vector<mounted_route>>();
   std::vector<std::shared_ptr<engine_endpoint>> engines;
+  std::shared_ptr<address_limiter> per_address; // max_connections_per_ip, if set
   std::size_t max_body = 0;
   std::string sid_prefix;
   std::uint16_t port = 0;

@@ -8,6 +8,7 @@
 
 #include "socketio/adapter_actor.hpp"
 #include "socketio/client_handler.hpp"
+#include "util/debug_log.hpp"
 
 namespace sio::socketio {
 
@@ -54,6 +55,13 @@ std::shared_ptr<namespace_state> server_state::find_for_connect(const std::strin
   for (auto& d : dynamic) {
     if (!d.matches(name, auth))
       continue;
+    const auto cap = options->max_dynamic_namespaces;
+    if (cap != 0 && dynamic_children >= cap) {
+      util::log_line("namespace ", name, " not created: max_dynamic_namespaces (", cap,
+                     ") reached");
+      return nullptr; // "Invalid namespace", as for a name nothing matches
+    }
+    ++dynamic_children;
     // Node's ParentNamespace: the child inherits the parent's handlers.
     auto child = std::make_shared<namespace_state>(sys, name, options);
     child->cluster = cluster;

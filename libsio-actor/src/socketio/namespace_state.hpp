@@ -86,6 +86,8 @@ struct server_state {
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<namespace_state>> namespaces;
   std::vector<dynamic_namespace> dynamic;
+  /// Namespaces the dynamic matchers created (server_options::max_dynamic_namespaces).
+  std::size_t dynamic_children = 0;
 };
 
 /// For http_server::serve(server&).

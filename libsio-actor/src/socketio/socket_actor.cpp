@@ -69,14 +69,28 @@ public:
     write(make_event(nsp(), event, args, id));
   }
 
-  void join(const std::string& room) override { join(std::vector<std::string>{room}); }
-  void join(const std::vector<std::string>& rooms) override {
+  bool join(const std::string& room) override { return join(std::vector<std::string>{room}); }
+  bool join(const std::vector<std::string>& rooms) override {
     std::vector<std::string> added;
-    for (auto& r : rooms)
-      if (rooms_.insert(r).second)
-        added.push_back(r);
+    const auto cap = cfg_.ns->options->max_rooms_per_socket;
+    std::size_t refused = 0;
+    for (auto& r : rooms) {
+      if (rooms_.count(r))
+        continue;
+      // The socket's own room (its id) does not count against the cap.
+      if (cap != 0 && r != cfg_.id && rooms_.size() - rooms_.count(cfg_.id) >= cap) {
+        ++refused;
+        continue;
+      }
+      rooms_.insert(r);
+      added.push_back(r);
+    }
     if (!added.empty() && connected_)
       send(cfg_.ns->adapter, join_atom::value, cfg_.id, std::move(added));
+    if (refused > 0)
+      util::log_line("socket ", cfg_.id, " on ", nsp(), ": join of ", refused,
+                     " room(s) refused, max_rooms_per_socket (", cap, ") reached");
+    return refused == 0;
   }
   void leave(const std::string& room) override {
     if (rooms_.erase(room) && connected_)
