@@ -43,7 +43,7 @@ class SioActorConan(ConanFile):
         # Beast and Asio are header-only: don't build Boost's compiled libraries.
         "boost/*:header_only": True,
         "caf/*:shared": False,
-        "caf/*:with_openssl": False,
+        "caf/*:with_openssl": True, # TLS between cluster nodes
     }
 
     @property
@@ -86,6 +86,7 @@ class SioActorConan(ConanFile):
         self.requires("caf/0.17.6", transitive_headers=True)
         self.requires("boost/1.74.0", transitive_headers=True)
         self.requires("nlohmann_json/3.11.3", transitive_headers=True)
+        self.requires("openssl/[>=3 <4]")
 
     def build_requirements(self):
         if self._build_tests:
@@ -107,6 +108,7 @@ class SioActorConan(ConanFile):
         deps.set_property("caf", "cmake_file_name", "CAF")
         deps.set_property("caf::caf_core", "cmake_target_name", "CAF::core")
         deps.set_property("caf::caf_io", "cmake_target_name", "CAF::io")
+        deps.set_property("caf::caf_openssl", "cmake_target_name", "CAF::openssl")
         deps.set_property("boost", "cmake_file_name", "Boost")
         deps.set_property("boost::headers", "cmake_target_name", "Boost::headers")
         deps.set_property("nlohmann_json", "cmake_file_name", "nlohmann_json")

@@ -58,6 +58,7 @@ struct config : caf::actor_system_config {
   unsigned workers = 0;
   int worker_socket = -1; // set by a primary for its workers
   int worker_report = -1;
+  bool cluster_insecure = false; // plain BASP: see cluster_options::insecure
   std::string cluster_listen;
   // Caps against abusive clients (0: off); see listen/engine/server_options.
   std::size_t max_connections_per_ip = 0;
@@ -89,6 +90,8 @@ struct config : caf::actor_system_config {
            "worker processes behind one primary (0: a single process); sessions stay sticky")
       .add(worker_socket, "worker-socket", "(set by the primary) hand-over socket")
       .add(worker_report, "worker-report", "(set by the primary) load report socket")
+      .add(cluster_insecure, "cluster-insecure",
+           "cluster links without TLS: anyone who reaches the cluster port joins (unsafe)")
       .add(cluster_listen, "cluster-listen",
            "host:port of this node's cluster endpoint (e.g. 127.0.0.1:4001; port 0 picks one)");
     // --join host:port (repeatable) is taken from the command line in main().
@@ -399,6 +402,7 @@ int run(caf::actor_system& sys, const config& cfg) {
   if (!cfg.cluster_listen.empty() || !cfg.join.empty()) {
     io_opts.cluster.enabled = true;
     io_opts.cluster.join = cfg.join;
+    io_opts.cluster.insecure = cfg.cluster_insecure;
     if (!cfg.cluster_listen.empty()
         && !sio::split_host_port(cfg.cluster_listen, io_opts.cluster.listen_host,
                                  io_opts.cluster.listen_port)) {
@@ -476,12 +480,16 @@ int main(int argc, char** argv) {
     std::cerr << "sio-chat: --flood-rate must be > 0 and --flood-burst >= 1" << std::endl;
     return 1;
   }
+  bool primary = cfg.workers > 0 && cfg.worker_socket < 0;
+  if (primary && !cfg.cluster_insecure && cfg.openssl_certificate.empty())
+    sio::use_run_credentials(cfg); // the workers' cluster, sealed without any set-up
   caf::actor_system sys{cfg};
-  if (cfg.workers > 0 && cfg.worker_socket < 0) {
+  if (primary) {
     sio::primary_options po;
     po.host = cfg.host;
     po.port = cfg.port;
     po.workers = cfg.workers;
+    po.cluster_insecure = cfg.cluster_insecure;
     po.name = "sio-chat";
     auto b = sio::parse_balance(cfg.balance);
     po.balance = b ? *b : sio::balance_method::least_connection;

@@ -4,12 +4,28 @@
 // the "member X joined (N nodes)" / "member X left (...)" lines of its stderr,
 // each with the time it was read.
 
-const { spawn } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { now, withTimeout, sleepSync, registerPid } = require('./util');
 
 const TAIL_CHARS = 16 * 1024;
+
+// Cluster links are mutual TLS: one CA for the lab, a certificate per node
+// (scripts/cluster-certs), made on first use and removed at exit.
+let certDir = null;
+function tlsArgs(name) {
+  if (!certDir) {
+    certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sio-lab-certs-'));
+    process.on('exit', () => fs.rmSync(certDir, { recursive: true, force: true }));
+  }
+  const key = path.join(certDir, `${name}.key`);
+  if (!fs.existsSync(key))
+    execFileSync(path.join(__dirname, '..', 'cluster-certs'), [certDir, name], { stdio: 'ignore', timeout: 20000 });
+  return [`--openssl.cafile=${path.join(certDir, 'ca.pem')}`,
+    `--openssl.certificate=${path.join(certDir, `${name}.pem`)}`, `--openssl.key=${key}`];
+}
 
 class LabNode {
   /// opts: { index, bin, ns, host, logDir, debug, log }
@@ -57,6 +73,7 @@ class LabNode {
       '--host', this.host, '--port', String(this.httpPort),
       '--cluster-listen', `${this.host}:${this.clusterPort}`,
       ...join.flatMap((a) => ['--join', a]),
+      ...tlsArgs(this.name),
       // The lab sends far faster than a person types: no flood limit.
       '--flood-rate', '1000000', '--flood-burst', '1000000',
     ];

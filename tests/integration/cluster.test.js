@@ -8,12 +8,13 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { io } = require('socket.io-client');
 const { startServer, waitFor, withTimeout, delay } = require('./lib/harness');
+const { tlsArgs } = require('./lib/cluster-certs');
 
 const WAIT = 10000;
 const clients = new Set();
 
 async function startNode(join = [], binary = 'sio-chat') {
-  const args = ['--cluster-listen', '127.0.0.1:0', ...join.flatMap((a) => ['--join', a])];
+  const args = ['--cluster-listen', '127.0.0.1:0', ...join.flatMap((a) => ['--join', a]), ...tlsArgs()];
   const node = await startServer(binary, args);
   await waitFor(() => /cluster endpoint (\S+)/.test(node.stdout()), WAIT, 'cluster endpoint line');
   node.clusterAddress = /cluster endpoint (\S+)/.exec(node.stdout())[1];

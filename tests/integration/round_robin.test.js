@@ -7,6 +7,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer, waitFor } = require('./lib/harness');
+const { tlsArgs } = require('./lib/cluster-certs');
 const { startNginx } = require('./lib/nginx');
 const { ClientPool, ack, recorder } = require('./lib/sio-helpers');
 
@@ -14,7 +15,7 @@ const polling = { name: 'polling', options: { transports: ['polling'] } };
 const upgrade = { name: 'polling+upgrade', options: { transports: ['polling', 'websocket'], upgrade: true }, upgrade: true };
 
 async function startNode(join = []) {
-  const args = ['--cluster-listen', '127.0.0.1:0', ...join.flatMap((a) => ['--join', a])];
+  const args = ['--cluster-listen', '127.0.0.1:0', ...join.flatMap((a) => ['--join', a]), ...tlsArgs()];
   const node = await startServer('sio-test-server', args);
   await waitFor(() => /cluster endpoint (\S+)/.test(node.stdout()), 10000, 'cluster endpoint line');
   node.clusterAddress = /cluster endpoint (\S+)/.exec(node.stdout())[1];

@@ -44,6 +44,7 @@ struct config : caf::actor_system_config {
   std::int64_t connect_timeout = 45000;
   unsigned io_threads = 1;
   std::string balance = "least-connection";
+  bool cluster_insecure = false; // plain BASP: see cluster_options::insecure
   std::string cluster_listen;     // host:port; empty: a single node
   unsigned workers = 0;           // worker processes behind one primary
   int worker_socket = -1;         // set by a primary for its workers
@@ -63,6 +64,8 @@ struct config : caf::actor_system_config {
       .add(connect_timeout, "connect-timeout", "ms a client has to join a namespace")
       .add(io_threads, "io-threads", "I/O shards (Asio threads)")
       .add(balance, "balance", "least-connection, round-robin or random")
+      .add(cluster_insecure, "cluster-insecure",
+           "cluster links without TLS: anyone who reaches the cluster port joins (unsafe)")
       .add(cluster_listen, "cluster-listen", "host:port of this node's cluster endpoint")
       .add(workers, "workers", "worker processes behind one primary (0: a single process)")
       .add(max_connections_per_ip, "max-connections-per-ip",
@@ -391,6 +394,7 @@ void run(caf::actor_system& sys, const config& cfg) {
   if (!cfg.cluster_listen.empty()) {
     opts.cluster.enabled = true;
     opts.cluster.join = cfg.join;
+    opts.cluster.insecure = cfg.cluster_insecure;
     if (!sio::split_host_port(cfg.cluster_listen, opts.cluster.listen_host,
                               opts.cluster.listen_port))
       throw std::runtime_error("--cluster-listen wants host:port");
@@ -479,12 +483,16 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed)
     return 0;
+  bool primary = cfg.workers > 0 && cfg.worker_socket < 0;
+  if (primary && !cfg.cluster_insecure && cfg.openssl_certificate.empty())
+    sio::use_run_credentials(cfg); // the workers' cluster, sealed without any set-up
   caf::actor_system sys{cfg};
-  if (cfg.workers > 0 && cfg.worker_socket < 0) {
+  if (primary) {
     sio::primary_options po;
     po.host = cfg.host;
     po.port = cfg.port;
     po.workers = cfg.workers;
+    po.cluster_insecure = cfg.cluster_insecure;
     po.name = "sio-test-server";
     auto b = sio::parse_balance(cfg.balance);
     po.balance = b ? *b : sio::balance_method::least_connection;

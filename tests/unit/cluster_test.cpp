@@ -748,14 +748,18 @@ TEST_CASE("cluster actor: a member learned late is passed on to the members join
   // sio::server this happens when B is started with --join A and C with
   // --join B at about the same time (5 of 25 runs of a three-server test
   // that started C right after B, here). Here the late
-  // contact is made deterministic with B's own (join_member_atom, address),
-  // which is what B runs when its first contact to A is retried.
+  // contact is made deterministic with (join_member_atom, address), which is
+  // what a node runs when its first contact is retried; sent to the one of A
+  // and B with the smaller address, the side that opens links it learned of.
   cluster_node a{"A", {}};
   cluster_node b{"B", {}};
   cluster_node c{"C", {b.address}};
   REQUIRE(b.wait_members({c.address}));
   REQUIRE(c.wait_members({b.address}));
-  caf::anon_send(b.cluster, cl::join_member_atom::value, a.address);
+  if (b.address < a.address)
+    caf::anon_send(b.cluster, cl::join_member_atom::value, a.address);
+  else
+    caf::anon_send(a.cluster, cl::join_member_atom::value, b.address);
   REQUIRE(b.wait_members({a.address, c.address}));
   CHECK(eventually([&] { return a.members() == std::set<std::string>{b.address, c.address}; },
                    1000ms));

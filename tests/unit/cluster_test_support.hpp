@@ -4,6 +4,7 @@
 // shutdown is guarded by a watchdog that aborts the binary instead of hanging.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +23,8 @@
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -154,20 +157,43 @@ private:
 /// Two scheduler threads per system: the machine is small and shared.
 struct node_config : caf::actor_system_config {
   explicit node_config(bool cluster = true) {
-    if (cluster)
+    if (cluster) {
       sio::configure_cluster(*this);
-    else
+      use_test_credentials();
+    } else {
       load<caf::io::middleman>();
+    }
     set("scheduler.max-threads", 2);
   }
+
+  /// Cluster links are mutual TLS: every node of this test process presents
+  /// the same run certificate (sio::use_run_credentials) and trusts only it.
+  void use_test_credentials() {
+    static const auto shared = [] {
+      caf::actor_system_config cfg;
+      sio::use_run_credentials(cfg);
+      return std::array<std::string, 3>{cfg.openssl_certificate, cfg.openssl_key,
+                                        cfg.openssl_cafile};
+    }();
+    openssl_certificate = shared[0];
+    openssl_key = shared[1];
+    openssl_cafile = shared[2];
+  }
 };
+
+/// The middleman actor that makes connections: the TLS one where the system
+/// has CAF's openssl module (the cluster's nodes), else the plain one.
+inline caf::io::middleman_actor connector(caf::actor_system& sys) {
+  return sys.has_openssl_manager() ? sys.openssl_manager().actor_handle()
+                                   : sys.middleman().actor_handle();
+}
 
 /// Connects to an actor published on 127.0.0.1:`port`, bounded (the blocking
 /// remote_actor() has no timeout of its own).
 inline caf::actor connect_remote(caf::actor_system& sys, std::uint16_t port) {
   caf::actor result;
   caf::scoped_actor self{sys};
-  self->request(sys.middleman().actor_handle(), limit, caf::connect_atom::value,
+  self->request(connector(sys), limit, caf::connect_atom::value,
                 std::string{"127.0.0.1"}, port)
     .receive(
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
@@ -179,7 +205,8 @@ inline caf::actor connect_remote(caf::actor_system& sys, std::uint16_t port) {
 
 /// Publishes `a` on 127.0.0.1, port chosen by the OS; 0 on failure.
 inline std::uint16_t publish_loopback(caf::actor_system& sys, const caf::actor& a) {
-  auto port = sys.middleman().publish(a, 0, "127.0.0.1", true);
+  auto port = sys.has_openssl_manager() ? caf::openssl::publish(a, 0, "127.0.0.1", true)
+                                        : sys.middleman().publish(a, 0, "127.0.0.1", true);
   if (!port) {
     UNSCOPED_INFO("publish failed: " << sys.render(port.error()));
     return 0;

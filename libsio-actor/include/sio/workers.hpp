@@ -31,12 +31,17 @@ struct primary_options {
   balance_method balance = balance_method::least_connection;
   /// A worker's command line (argv[0] first). The primary appends
   /// --worker-socket=FD --worker-report=FD --join=<its cluster address>
-  /// --cluster-listen=127.0.0.1:0 --port=0.
+  /// --cluster-listen=127.0.0.1:0 --port=0, and its --openssl.certificate,
+  /// --openssl.key and --openssl.cafile.
   std::vector<std::string> worker_command;
   /// SIGTERM: how long workers get to close their sessions before SIGKILL.
   std::chrono::milliseconds stop_timeout{10000};
   /// Name in log lines.
   std::string name = "sio-actor";
+  /// The primary's cluster (workers join it) without TLS; see
+  /// cluster_options::insecure. Otherwise it uses the system's openssl options,
+  /// e.g. from use_run_credentials(), and passes them to the workers.
+  bool cluster_insecure = false;
 };
 
 /// Runs the primary until SIGINT or SIGTERM (call block_shutdown_signals()

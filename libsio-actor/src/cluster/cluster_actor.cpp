@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "cluster/node_tag.hpp"
 #include "cluster/websocket_relay.hpp"
@@ -99,10 +100,23 @@ void retry_later(cluster_actor* self, const std::string& address, const std::str
   self->delayed_send(self, delay, join_member_atom::value, address);
 }
 
+/// Whether we open the link to a member we learned of from others (a member
+/// list, a newcomer passed on, a lost link to retry). Only the side with the
+/// smaller address does: when both connect at once, CAF's BASP keeps the second
+/// connection as an unused alternative that gets no heartbeats, times it out
+/// and then drops the node (a join followed by a "left" 3 s later). The other
+/// side learns of us as well, so exactly one of the two connects.
+bool we_connect(const cluster_state& st, const std::string& address) {
+  return st.cfg.self_address < address
+         || std::find(st.cfg.options.join.begin(), st.cfg.options.join.end(), address)
+              != st.cfg.options.join.end();
+}
+
 /// Connects to a member by address, introduces us, and contacts every member it knows.
 void contact(cluster_actor* self, const std::string& address) {
   auto& st = self->state;
-  if (address == st.cfg.self_address || st.members.count(address) || st.connecting.count(address))
+  if (address == st.cfg.self_address || st.members.count(address) || st.connecting.count(address)
+      || !we_connect(st, address))
     return;
   std::string host;
   std::uint16_t port = 0;
@@ -112,8 +126,10 @@ void contact(cluster_actor* self, const std::string& address) {
   }
   st.connecting.insert(address);
   auto timeout = st.cfg.options.request_timeout;
-  self->request(self->system().middleman().actor_handle(), timeout, caf::connect_atom::value, host,
-                port)
+  auto& sys = self->system();
+  auto connector = st.cfg.options.insecure ? sys.middleman().actor_handle()
+                                           : sys.openssl_manager().actor_handle();
+  self->request(connector, timeout, caf::connect_atom::value, host, port)
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
         auto node = caf::actor_cast<caf::actor>(ptr);

@@ -1,5 +1,6 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "cluster/messages.hpp"
 #include "sio/cluster_options.hpp"
@@ -8,6 +9,7 @@ namespace sio {
 
 void configure_cluster(caf::actor_system_config& cfg, std::chrono::milliseconds heartbeat) {
   cfg.load<caf::io::middleman>();
+  cfg.load<caf::openssl::manager>(); // TLS cluster links (cluster_options.hpp)
   // Without heartbeats CAF 0.17 never notices a peer that died silently.
   cfg.set("middleman.heartbeat-interval", caf::timespan{heartbeat});
   cfg.set("middleman.connection-timeout", caf::timespan{heartbeat * 6});

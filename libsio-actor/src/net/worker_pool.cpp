@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <caf/actor_system_config.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
@@ -135,6 +136,7 @@ public:
     so.cluster.enabled = true;
     so.cluster.listen_host = "127.0.0.1";
     so.cluster.listen_port = 0;
+    so.cluster.insecure = opts_.cluster_insecure;
     cluster_ = std::make_unique<server>(sys_, so);
     cluster_address_ = "127.0.0.1:" + std::to_string(cluster_->cluster_port());
 
@@ -189,6 +191,14 @@ private:
     args.push_back("--join=" + cluster_address_);
     args.push_back("--cluster-listen=127.0.0.1:0");
     args.push_back("--port=0");
+    // The workers present the primary's certificate (the passphrase, if any,
+    // stays out of the command line: they read it where the primary did).
+    const auto& sys_cfg = sys_.config();
+    for (auto [name, value] : {std::pair{"certificate", &sys_cfg.openssl_certificate},
+                               std::pair{"key", &sys_cfg.openssl_key},
+                               std::pair{"cafile", &sys_cfg.openssl_cafile}})
+      if (!value->empty())
+        args.push_back(std::string{"--openssl."} + name + "=" + *value);
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
