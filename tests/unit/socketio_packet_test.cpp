@@ -350,6 +350,25 @@ TEST_CASE("socketio: the same placeholder may be used twice, extra buffers are i
   CHECK((*p.data)[2] == bin("z"));
 }
 
+TEST_CASE("socketio: placeholders cannot multiply an attachment's bytes",
+          "[socketio][binary][decode][malformed]") {
+  // Found by tests/fuzz/fuzz_socketio_decoder (tests/fuzz/crashes/): each
+  // placeholder gets its own copy, so repeating one number turned a 1 MB
+  // attachment into gigabytes. The copies may add up to what was sent.
+  decoder d;
+  REQUIRE(d.feed_text(R"(51-["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}])")
+          == decoder::status::need_binary);
+  CHECK(d.feed_binary("\x01\x02\x03\x04") == decoder::status::error);
+  CHECK(d.error() == "illegal attachments");
+  CHECK_FALSE(d.reconstructing());
+
+  // Empty attachments cost nothing to repeat.
+  REQUIRE(d.feed_text(R"(51-["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}])")
+          == decoder::status::need_binary);
+  REQUIRE(d.feed_binary("") == decoder::status::complete);
+  CHECK(*d.take().data == json{"a", bin(""), bin("")});
+}
+
 TEST_CASE("socketio: encode/decode round trips", "[socketio][roundtrip]") {
   json nested = json::object();
   nested["list"] = json::array({1, "two", 3.5, nullptr, true, json::object()});

@@ -132,8 +132,12 @@ bool depth_within(std::string_view text, int max_depth) noexcept {
 enum class replace_result { ok, bad_placeholder };
 
 // Puts the attachments back in place of their placeholders
-// (socket.io-parser's reconstructPacket).
-replace_result reconstruct(json& v, const std::vector<std::string>& attachments) {
+// (socket.io-parser's reconstructPacket). Node shares one Buffer among
+// placeholders that repeat a number; we copy it, so the copies may add up to
+// `budget` bytes (what the client sent): otherwise one 1 MB attachment named by
+// 30,000 placeholders would cost 30 GB.
+replace_result reconstruct(json& v, const std::vector<std::string>& attachments,
+                           std::size_t& budget) {
   if (v.is_object()) {
     auto it = v.find("_placeholder");
     if (it != v.end() && it->is_boolean() && it->get<bool>()) {
@@ -146,13 +150,16 @@ replace_result reconstruct(json& v, const std::vector<std::string>& attachments)
       if (index < 0 || static_cast<std::uint64_t>(index) >= attachments.size())
         return replace_result::bad_placeholder;
       const auto& bytes = attachments[static_cast<std::size_t>(index)];
+      if (bytes.size() > budget)
+        return replace_result::bad_placeholder;
+      budget -= bytes.size();
       v = json::binary(json::binary_t::container_type(bytes.begin(), bytes.end()));
       return replace_result::ok;
     }
   }
   if (v.is_object() || v.is_array()) {
     for (auto& child : v)
-      if (reconstruct(child, attachments) != replace_result::ok)
+      if (reconstruct(child, attachments, budget) != replace_result::ok)
         return replace_result::bad_placeholder;
   }
   return replace_result::ok;
@@ -344,7 +351,10 @@ decoder::status decoder::feed_binary(std::string_view bytes) {
     attachments_.emplace_back(bytes);
     if (attachments_.size() < expected_attachments_)
       return status::need_binary;
-    if (pending_->data && reconstruct(*pending_->data, attachments_) != replace_result::ok)
+    std::size_t budget = 0;
+    for (const auto& a : attachments_)
+      budget += a.size();
+    if (pending_->data && reconstruct(*pending_->data, attachments_, budget) != replace_result::ok)
       return fail("illegal attachments");
     ready_ = std::move(pending_);
     pending_.reset();
