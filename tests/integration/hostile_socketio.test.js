@@ -13,7 +13,7 @@ const assert = require('node:assert/strict');
 
 const { startServer, waitFor, waitForEvent, delay } = require('./lib/harness');
 const { io } = require('socket.io-client');
-const { QUIET, Bystander, underAttack, RawWebSocket, rawSocketIo, rawEcho, wsFrame } = require('./lib/hostile');
+const { QUIET, Bystander, underAttack, echoBound, RawWebSocket, rawSocketIo, rawEcho, wsFrame } = require('./lib/hostile');
 
 describe('hostile Socket.IO packets', () => {
   let server;
@@ -240,7 +240,7 @@ describe('hostile Socket.IO packets', () => {
       20000, { label: '100k-key packet acked or refused', intervalMs: 20 }))).finally(() => { done = true; });
     const watch = (async () => {
       while (!done) {
-        await by.echo(2000).catch((err) => {
+        await by.echo(echoBound(server, 2000)).catch((err) => {
           throw new Error(`while 4 packets of 100k keys are parsed: ${err.message}`);
         });
         await delay(50);

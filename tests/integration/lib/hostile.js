@@ -58,6 +58,23 @@ function childPids(pid) {
   return out;
 }
 
+/// Whether `pid` runs with a sanitizer (ASan/TSan/UBSan runtime mapped):
+/// scripts/test runs every suite in an ASan build too, where everything is
+/// several times slower and ASan's quarantine keeps up to 256 MB of freed
+/// memory. underAttack() widens its bounds for such a process.
+function sanitized(pid) {
+  try {
+    return /lib(asan|tsan|ubsan)/.test(fs.readFileSync(`/proc/${pid}/maps`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/// The echo latency bound `ms` for `server`: 5x under a sanitizer.
+function echoBound(server, ms = 2000) {
+  return sanitized(server.pid) ? ms * 5 : ms;
+}
+
 // -- the bystander ----------------------------------------------------------------
 
 /// A socket.io-client connected before an attack; echo() round-trips an
@@ -170,8 +187,11 @@ async function underAttack(server, bystander, attack, opts = {}) {
   // A watchdog: memory growing far past the bound (a node allocating a 4 GiB
   // payload) gets the server SIGKILLed before it takes the shared machine down.
   const pid = opts.pid || server.pid;
-  const bound = opts.rssGrowthKb || 64 * 1024;
   server.assertAlive(`before ${opts.label || 'attack'}`);
+  if (sanitized(pid)) {
+    opts = { ...opts, maxEchoMs: (opts.maxEchoMs || 2000) * 5, rssGrowthKb: (opts.rssGrowthKb || 64 * 1024) + 384 * 1024 };
+  }
+  const bound = opts.rssGrowthKb || 64 * 1024;
   const start = rssKb(pid);
   let runaway = null;
   const watchdog = setInterval(() => {
@@ -728,6 +748,8 @@ module.exports = {
   HOST,
   QUIET,
   rssKb,
+  sanitized,
+  echoBound,
   cmdline,
   childPids,
   Bystander,
