@@ -75,3 +75,13 @@ test("a file's own root-level after() stops its server before the harness's fina
   const { code, out } = await runFixture('root-level-after.js');
   assert.equal(code, 0, out);
 });
+
+test('a server that dies before the first test fails that test, and the file still ends', async () => {
+  const { code, out, ms } = await runFixture('dies-before-first-test.js');
+  assert.notEqual(code, 0, out);
+  const first = tapResult(out, 'first test');
+  assert.equal(first.ok, false);
+  assert.match(first.text, /before this test began: fake-server\.js \(pid \d+\) killed by SIGABRT/);
+  assert.match(out, /was still running after the last test; stopped now/);
+  assert.ok(ms < 15000, `the file took ${ms} ms`);
+});

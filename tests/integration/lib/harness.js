@@ -97,18 +97,13 @@ nodeTest.beforeEach((t) => {
 nodeTest.afterEach(() => {
   runningTest = null;
 });
-// The final check is registered when the first test begins, from the file's
-// top-level async scope (so on the root): the file's own root-level after()
-// hooks are registered by then, and they run first (hooks run in the order
-// they were registered).
+// The final check is registered once the file's top-level code has run (an
+// immediate queued now), from its top-level async scope (so on the root): the
+// file's own root-level after() hooks are registered by then, and they run
+// first (hooks run in the order they were registered). Not from a hook: a
+// hook that fails first (a before() whose server died) would skip it.
 const topLevelScope = new asyncHooks.AsyncResource('sio-harness');
-let finalCheckRegistered = false;
-nodeTest.beforeEach(() => {
-  if (!finalCheckRegistered) {
-    finalCheckRegistered = true;
-    topLevelScope.runInAsyncScope(() => nodeTest.after(finalCheck));
-  }
-});
+setImmediate(() => topLevelScope.runInAsyncScope(() => nodeTest.after(finalCheck)));
 async function finalCheck() {
   // A suite's after() that threw before stopping all of its servers.
   const errors = [];
