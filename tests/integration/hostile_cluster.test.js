@@ -27,7 +27,7 @@
 // --cluster-insecure option yet (pre-TLS), nodes are started without TLS
 // options, so the same attacks show what today's code does.
 
-const { describe, it, before, after } = require('node:test');
+const { describe, it, before, beforeEach, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
@@ -128,6 +128,32 @@ function assertAllClosed(results, where) {
   }
 }
 
+/// Runs `fn` (the attack), then `probe` (traffic across the cluster, e.g. a
+/// broadcast that must arrive), then asserts that none of `nodes` (harness
+/// handles) logged a member leaving meanwhile: garbage from a stranger must
+/// not cost a node its established, authenticated links. The probe matters:
+/// a link may only break at its next use.
+async function keepsLinks(nodes, fn, probe) {
+  const marks = nodes.map((n) => n.stderr().length);
+  let result;
+  let failure = null;
+  try {
+    result = await fn();
+    await probe();
+  } catch (err) {
+    failure = err;
+  }
+  // The lost links, if any, are the cause to report first.
+  nodes.forEach((n, i) => {
+    const lost = n.stderr().slice(marks[i]).split('\n').filter((l) => / left \(/.test(l));
+    assert.deepEqual(lost, [], `cluster links dropped by node ${n.clusterAddress || n.pid} during the attack` +
+      `${failure ? ` (then: ${failure.message.split('\n')[0]})` : ''}`);
+  });
+  if (failure)
+    throw failure;
+  return result;
+}
+
 describe('garbage on the cluster port', async () => {
   const tlsWorld = await binaryHasOptions('sio-test-server', ['--cluster-insecure']);
   const dir = tempDir();
@@ -152,12 +178,14 @@ describe('garbage on the cluster port', async () => {
     let onB;
     let idle = [];
     const received = [];
+    const receivedOnA = [];
     before(async () => {
       a = await startNode('node-a');
       b = await startNode('node-b', [a.clusterAddress]);
       byA = await Bystander.connect(a.url, { label: 'bystander on A' });
       onB = await Bystander.connect(b.url, { label: 'client on B' });
       onB.socket.on('broadcast', (x) => received.push(x));
+      byA.socket.on('broadcast', (x) => receivedOnA.push(x));
       await waitFor(async () => (await byA.socket.timeout(2000).emitWithAck('server-count')).count === 2, WAIT,
         'A counts two nodes');
     });
@@ -172,12 +200,40 @@ describe('garbage on the cluster port', async () => {
           await n.stop();
     });
 
-    /// A broadcast from A's bystander reaches the client on B.
-    async function broadcastReachesB(tag) {
+    /// Broadcasts both ways, A -> B and B -> A, each carrying 256 kB: a TLS
+    /// record that arrives in pieces makes the receiver's TLS layer ask for
+    /// more, which is where a broken session shows (a link may look fine
+    /// until then).
+    async function broadcastReachesB(tag, ms = 5000) {
+      const pad = 'p'.repeat(256 * 1024);
       const token = `${tag}-${Date.now()}`;
-      await byA.socket.timeout(2000).emitWithAck('broadcast', token);
-      await waitFor(() => received.includes(token), 5000, `broadcast '${tag}' from A reaches B`);
+      await byA.socket.timeout(ms).emitWithAck('broadcast', `${token}|${pad}`);
+      await waitFor(() => received.includes(`${token}|${pad}`), ms, `broadcast '${tag}' from A reaches B`);
+      await onB.socket.timeout(ms).emitWithAck('broadcast', `${token}-back|${pad}`);
+      await waitFor(() => receivedOnA.includes(`${token}-back|${pad}`), ms, `broadcast '${tag}' from B reaches A`);
     }
+
+    /// Each test starts from a working two-node cluster (an earlier failure
+    /// may have cost a link, which the nodes then restore): broadcasts both
+    /// ways within 10 s.
+    beforeEach(async () => {
+      if (!a.alive() || !b.alive())
+        return; // the test reports it
+      let last;
+      await waitFor(async () => {
+        try {
+          await broadcastReachesB('healthy?', 1500);
+          return true;
+        } catch (err) {
+          last = err;
+          return false;
+        }
+      }, 10000, { label: 'a working two-node cluster before the test', intervalMs: 100 }).catch((err) => {
+        err.message += ` (last: ${last && last.message}; an earlier test's connection may have broken a link that ` +
+          'did not come back: see the nodes\' log)';
+        throw err;
+      });
+    });
 
     it('sanity: the test certificates are the cluster\'s (a node certificate completes the TLS handshake)', { skip: !tlsWorld && 'no TLS in this build' }, async () => {
       const r = await tlsProbeKeepOpen(a.clusterPort, certs['node-b']);
@@ -185,32 +241,34 @@ describe('garbage on the cluster port', async () => {
     });
 
     it('a foreign CAF node gets no actor handle', async () => {
-      const r = await underAttack(a, byA, () => foreignNode(a.clusterPort), { label: 'foreign node', maxLogLines: 1 });
+      const r = await keepsLinks([a, b], () =>
+        underAttack(a, byA, () => foreignNode(a.clusterPort), { label: 'foreign node', maxLogLines: 1 }),
+      () => broadcastReachesB('after the foreign node'));
       assert.notEqual(r.code, 0, `sio-foreign-node: ${r.out}`);
       assert.match(r.out, /REFUSED/);
-      await broadcastReachesB('after the foreign node');
     });
 
     it('A stays up and serves, and B still gets its broadcasts, whatever arrives on its cluster port', async () => {
       await broadcastReachesB('before');
-      const results = await underAttack(a, byA, () => sendGarbage(a.clusterPort, certs),
-        { label: 'cluster port garbage', maxLogLines: BAD_CONNECTIONS, rssGrowthKb: 64 * 1024 });
+      const results = await keepsLinks([a, b], () => underAttack(a, byA, () => sendGarbage(a.clusterPort, certs),
+        { label: 'cluster port garbage', maxLogLines: BAD_CONNECTIONS, rssGrowthKb: 64 * 1024 }),
+      () => broadcastReachesB('after'));
       assertAllClosed(results, 'node A');
-      await broadcastReachesB('after');
       assert.equal((await byA.socket.timeout(2000).emitWithAck('server-count')).count, 2, 'still two nodes');
       b.assertAlive('node B after the attack on A');
     });
 
     it('B, the joining node, refuses the same garbage', async () => {
-      const results = await underAttack(b, onB, () => sendGarbage(b.clusterPort, certs),
-        { label: 'cluster port garbage (B)', maxLogLines: BAD_CONNECTIONS });
+      const results = await keepsLinks([a, b], () => underAttack(b, onB, () => sendGarbage(b.clusterPort, certs),
+        { label: 'cluster port garbage (B)', maxLogLines: BAD_CONNECTIONS }),
+      () => broadcastReachesB('after B'));
       assertAllClosed(results, 'node B');
-      await broadcastReachesB('after B');
     });
 
     it(`connections that never finish a handshake are cut within ${HANDSHAKE_DEADLINE_S} s`, async () => {
-      await underAttack(a, byA, async () => {
+      await underAttack(a, byA, () => keepsLinks([a, b], async () => {
         idle = idleConnections(a.clusterPort);
+      }, async () => {
         // The cluster keeps working while they hang on.
         await broadcastReachesB('during the idle connections');
         const started = Math.min(...idle.map((c) => c.opened));
@@ -222,8 +280,8 @@ describe('garbage on the cluster port', async () => {
             '(nothing sent / a TLS record header / 31 BASP header bytes / 16 zero bytes)';
           throw err;
         });
-      }, { label: 'idle cluster connections', maxLogLines: 20 });
-      await broadcastReachesB('after the idle connections');
+        await broadcastReachesB('after the idle connections');
+      }), { label: 'idle cluster connections', maxLogLines: 20 });
     });
   });
 
@@ -278,19 +336,29 @@ describe('garbage on the cluster port', async () => {
         await primary.stop();
     });
 
+    /// Traffic through every link: fetch_sockets asks each member (the
+    /// primary too) and must list both clients; then a broadcast between them.
+    async function clusterWorks(tag) {
+      const all = await by.socket.timeout(7000).emitWithAck('fetch', null);
+      assert.deepEqual(all.map((x) => x.id).sort(), [by.socket.id, other.socket.id].sort(), `${tag}: fetch_sockets`);
+      const token = `${tag}-${Date.now()}`;
+      await by.socket.timeout(2000).emitWithAck('broadcast', token);
+      await waitFor(() => received.includes(token), 5000, `${tag}: a broadcast reaches the second client`);
+    }
+
     it('a foreign CAF node gets no actor handle from the primary', async () => {
-      const r = await underAttack(primary, by, () => foreignNode(port), { label: 'foreign node (primary)', maxLogLines: 1 });
+      const r = await keepsLinks([primary], () =>
+        underAttack(primary, by, () => foreignNode(port), { label: 'foreign node (primary)', maxLogLines: 1 }),
+      () => clusterWorks('after the foreign node'));
       assert.notEqual(r.code, 0, `sio-foreign-node: ${r.out}`);
       assert.match(r.out, /REFUSED/);
     });
 
     it('the primary stays up, its workers keep serving and broadcasting', async () => {
-      const results = await underAttack(primary, by, () => sendGarbage(port, certs),
-        { label: 'primary cluster port garbage', maxLogLines: BAD_CONNECTIONS });
+      // (The workers' log lines reach us through the primary's stderr.)
+      const results = await keepsLinks([primary], () => underAttack(primary, by, () => sendGarbage(port, certs),
+        { label: 'primary cluster port garbage', maxLogLines: BAD_CONNECTIONS }), () => clusterWorks('after the garbage'));
       assertAllClosed(results, 'primary');
-      const token = `workers-${Date.now()}`;
-      await by.socket.timeout(2000).emitWithAck('broadcast', token);
-      await waitFor(() => received.includes(token), 5000, 'a broadcast reaches the second client');
       for (const pid of childPids(primary.pid))
         assert.ok(fs.existsSync(`/proc/${pid}`), `worker ${pid} alive`);
     });
