@@ -188,6 +188,7 @@ describe('garbage on the cluster port', async () => {
       byA.socket.on('broadcast', (x) => receivedOnA.push(x));
       await waitFor(async () => (await byA.socket.timeout(2000).emitWithAck('server-count')).count === 2, WAIT,
         'A counts two nodes');
+      await waitFor(() => [a, b].every((n) => /joined \(2 nodes\)/.test(n.stderr())), WAIT, 'both nodes logged the join');
     });
     after(async () => {
       for (const c of [byA, onB])
@@ -324,6 +325,11 @@ describe('garbage on the cluster port', async () => {
         return null;
       }, WAIT, 'a worker with --join=');
       port = Number(join.split(':').pop());
+      // The primary and both workers each see three nodes (their log lines
+      // come through the primary's stderr): the attacks start on a formed
+      // cluster, and its join lines do not count as the attacks' log.
+      await waitFor(() => (primary.stderr().match(/joined \(3 nodes\)/g) || []).length >= 3, WAIT,
+        'a full mesh of the primary and two workers');
       by = await Bystander.connect(primary.url, { label: 'bystander (workers)' });
       other = await Bystander.connect(primary.url, { label: 'second client (workers)' });
       other.socket.on('broadcast', (x) => received.push(x));
