@@ -662,9 +662,24 @@ TEST_CASE_METHOD(cluster_pair, "cluster actor: a forwarded POST reaches the sess
     CHECK(got->second == eio::error_body(1));
     CHECK(b.session_calls->size() == 0);
   }
-  SECTION("a sid of no member") {
+  SECTION("a sid of no member: unknown once the request timeout (2 s here) passed") {
+    // Its node may still be joining us (a worker just started): the route
+    // waits for it, bounded by the request timeout.
     auto start = std::chrono::steady_clock::now();
     forward(a, answer, cl::sid_prefix("10.9.8.7:1") + "x", true, "4x");
+    auto got = answer.get();
+    REQUIRE(got);
+    CHECK(got->first == 400);
+    CHECK(got->second == eio::error_body(1));
+    CHECK(ms_since(start) >= 1900);
+    CHECK(ms_since(start) < 3000);
+  }
+  SECTION("a sid of a member that left: unknown at once") {
+    auto tag_sid = cl::sid_prefix(b.address) + "gone";
+    b.stop();
+    REQUIRE(eventually([&] { return a.members().empty(); }));
+    auto start = std::chrono::steady_clock::now();
+    forward(a, answer, tag_sid, true, "4x");
     auto got = answer.get();
     REQUIRE(got);
     CHECK(got->first == 400);

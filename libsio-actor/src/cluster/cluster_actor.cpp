@@ -37,8 +37,16 @@ struct cluster_state {
   std::map<std::string, caf::actor> members;   // address -> cluster actor
   std::map<std::string, int> attempts;         // address -> failed contacts so far
   std::set<std::string> connecting;            // contacts in flight
+  // route requests for a tag no member has yet: answered when its node joins
+  // (or failed at their deadline), id -> (tag, promise)
+  std::map<std::uint64_t, std::pair<std::string, caf::response_promise>> pending_routes;
+  std::uint64_t next_route = 0;
+  // tags of members that left: their sessions are gone, a route fails at once
+  std::set<std::string> departed_tags;
   static inline const char* name = "sio.cluster";
 };
+
+using route_expired_atom = caf::atom_constant<caf::atom("sio_rtexp")>;
 
 using cluster_actor = caf::stateful_actor<cluster_state>;
 
@@ -83,6 +91,17 @@ void add_member(cluster_actor* self, const std::string& address, const caf::acto
   self->monitor(node);
   log(self, "member " + address + " joined (" + std::to_string(st.members.size() + 1) + " nodes)");
   announce_members(self);
+  // Requests that arrived for its sessions before it joined us.
+  auto tag = node_tag(address);
+  st.departed_tags.erase(tag);
+  for (auto i = st.pending_routes.begin(); i != st.pending_routes.end();) {
+    if (i->second.first == tag) {
+      i->second.second.deliver(node);
+      i = st.pending_routes.erase(i);
+    } else {
+      ++i;
+    }
+  }
   // Pass the newcomer on: a member that joined us before we knew it would
   // otherwise never hear of it (the member list only travels in hello answers).
   for (auto& [other, other_node] : st.members)
@@ -277,6 +296,10 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
         log(self, "member " + i->first + " left (" + self->system().render(dm.reason) + ")");
         auto address = i->first;
         members.erase(i);
+        auto& departed = self->state.departed_tags;
+        if (departed.size() >= 1024)
+          departed.clear(); // bounded; a forgotten tag only waits for the timeout again
+        departed.insert(node_tag(address));
         announce_members(self);
         // Requests waiting for it finish now with what is in, not at their timeout.
         std::vector<std::uint64_t> ids;
@@ -304,11 +327,33 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
       add_member(self, address, node);
       return member_list(self);
     },
-    [=](route_atom, const std::string& tag) -> caf::result<caf::actor> {
+    [=](route_atom, const std::string& tag) {
+      auto rp = self->make_response_promise();
       for (auto& [address, node] : self->state.members)
-        if (node_tag(address) == tag)
-          return node;
-      return caf::make_error(caf::sec::invalid_argument, "no member with tag " + tag);
+        if (node_tag(address) == tag) {
+          rp.deliver(node);
+          return rp;
+        }
+      if (self->state.departed_tags.count(tag)) {
+        rp.deliver(caf::make_error(caf::sec::invalid_argument, "member with tag " + tag + " left"));
+        return rp;
+      }
+      // A sid can reach us before its node has joined us: a node serves (and
+      // a primary hands it sessions) while the mesh is still forming, and a
+      // join may wait for a connection attempt to time out. Wait for it,
+      // bounded by the request timeout.
+      auto id = self->state.next_route++;
+      self->state.pending_routes.emplace(id, std::make_pair(tag, rp));
+      self->delayed_send(self, self->state.cfg.options.request_timeout, route_expired_atom::value, id);
+      return rp;
+    },
+    [=](route_expired_atom, std::uint64_t id) {
+      auto i = self->state.pending_routes.find(id);
+      if (i == self->state.pending_routes.end())
+        return;
+      i->second.second.deliver(
+        caf::make_error(caf::sec::invalid_argument, "no member with tag " + i->second.first));
+      self->state.pending_routes.erase(i);
     },
     [=](fwd_poll_atom, const std::string& sid, const caf::actor& forwarder) {
       auto session = local_session(self, sid);

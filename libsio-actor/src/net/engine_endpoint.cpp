@@ -27,6 +27,21 @@ public:
     : conn_(std::move(conn)), opts_(std::move(opts)), version_(req.version()),
       keep_alive_(req.keep_alive()), origin_(req[http::field::origin]) {
   }
+  /// A GET sent to a session that has just ended is dropped with its message:
+  /// once handed to a session or forwarder, it is answered as Node answers a
+  /// sid it no longer has, or it would hang.
+  ~http_poll_responder() override {
+    if (!answer_if_dropped_)
+      return;
+    try {
+      finish(http::status::bad_request, engineio::error_body(1), "application/json");
+    } catch (...) {
+      // out of memory while answering: the connection's own timeout ends it
+    }
+  }
+
+  /// From now on someone else owns the answer (call while still holding it).
+  void answer_if_dropped() { answer_if_dropped_ = true; }
 
   void send_payload(std::string payload) override {
     finish(http::status::ok, std::move(payload), "text/plain; charset=UTF-8");
@@ -53,6 +68,7 @@ private:
   bool keep_alive_;
   std::string origin_;
   std::atomic<bool> answered_{false};
+  bool answer_if_dropped_ = false;
 };
 
 std::int64_t now_ms() {
@@ -155,11 +171,12 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
                            && (req.method() == http::verb::get || req.method() == http::verb::post);
     if (polling_request && forward_) {
       bool is_post = req.method() == http::verb::post;
-      std::shared_ptr<engineio::poll_responder> responder =
-        std::make_shared<http_poll_responder>(conn, req, options_);
+      auto responder = std::make_shared<http_poll_responder>(conn, req, options_);
       if (forward_(sid_it->second, is_post, is_post ? std::move(req.body()) : std::string{},
-                   std::move(responder)))
+                   responder)) {
+        responder->answer_if_dropped();
         return;
+      }
     }
     if (upgrade && websocket && forward_ws_) {
       if (auto relay = forward_ws_(sid_it->second)) {
@@ -196,8 +213,9 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
   if (!polling || found->second)
     return reject(conn, req, 3);
   if (req.method() == http::verb::get) {
-    std::shared_ptr<engineio::poll_responder> responder =
-      std::make_shared<http_poll_responder>(conn, req, options_);
+    auto http_responder = std::make_shared<http_poll_responder>(conn, req, options_);
+    http_responder->answer_if_dropped();
+    std::shared_ptr<engineio::poll_responder> responder = std::move(http_responder);
     // Weak: the connection must not keep its session (or itself) alive.
     conn->on_abort([session = caf::actor_cast<caf::weak_actor_ptr>(*session),
                     weak = std::weak_ptr<engineio::poll_responder>{responder}] {

@@ -51,6 +51,19 @@ void http_connection::do_read() {
                    });
 }
 
+namespace {
+
+/// One Host header (HTTP/1.1 needs one, none may have two) and no
+/// Transfer-Encoding other than chunked, whose body Beast would not read.
+bool well_framed(const http::request<http::string_body>& req) {
+  auto hosts = req.count(http::field::host);
+  if (hosts > 1 || (hosts == 0 && req.version() >= 11))
+    return false;
+  return req.count(http::field::transfer_encoding) == 0 || req.chunked();
+}
+
+} // namespace
+
 void http_connection::on_read(beast::error_code ec) {
   if (ec == http::error::body_limit) {
     // Refuse and drop the connection: the rest of the body is never read.
@@ -69,6 +82,14 @@ void http_connection::on_read(beast::error_code ec) {
   }
   if (ec) {
     shutdown();
+    return;
+  }
+  if (!well_framed(parser_->get())) {
+    // RFC 9112 3.2 and 6.1, as Node answers: where this request ends is unsure
+    // (a smuggled second request may follow), so answer 400 and close.
+    auto res = make_response(http::status::bad_request, "", "text/html", 11, false);
+    drain_before_close_ = true;
+    write(std::make_shared<response>(std::move(res)));
     return;
   }
   // The route may answer much later (long-polling): no read timeout meanwhile.
