@@ -81,7 +81,7 @@ TEST_CASE("json_parse: a repeated key keeps its first place and its last value",
 }
 
 TEST_CASE("json_parse: malformed input is an error, never an exception", "[json]") {
-  const char* bad[] = {"", "{", "[1,", "{\"a\" 1}", "tru", "[1]x", "\"\\ud800\"", "1e999",
+  const char* bad[] = {"", "{", "[1,", "{\"a\" 1}", "tru", "[1]x", "\"\\u12\"", "1e999",
                        "{\"a\":1,}", "\xff"};
   for (const char* text : bad)
     parse_error(text);
@@ -143,4 +143,23 @@ TEST_CASE("json_parse: encoding a wide object with binary is linear too", "[json
   auto e = encode(p);
   CHECK(e.attachments.size() == 1);
   CHECK(e.text.rfind("51-[\"ev\",{\"key0\":0,", 0) == 0);
+}
+
+TEST_CASE("json_parse: a lone UTF-16 surrogate becomes U+FFFD, as close to JSON.parse as UTF-8 gets",
+          "[json]") {
+  using sio::socketio::replace_lone_surrogates;
+  CHECK_FALSE(replace_lone_surrogates(R"(["plain", "\u00e9", "\ud83d\ude00", "\\ud83d"])"));
+  CHECK(replace_lone_surrogates(R"(["\ud83d"])") == std::string{R"(["\ufffd"])"});
+  CHECK(replace_lone_surrogates(R"(["\ude00x", "a\uD83Db"])")
+        == std::string{R"(["\ufffdx", "a\ufffdb"])"});
+  CHECK(replace_lone_surrogates(R"(["\ud83d\ud83d\ude00"])")
+        == std::string{R"(["\ufffd\ud83d\ude00"])"});
+  sio::socketio::json_limits limits;
+  std::string error;
+  auto half = sio::socketio::parse_json(R"(["echo", "\ud83d"])", limits, error);
+  REQUIRE(half);
+  CHECK((*half)[1].get<std::string>() == "\xEF\xBF\xBD");
+  auto whole = sio::socketio::parse_json(R"(["\ud83d\ude00"])", limits, error);
+  REQUIRE(whole);
+  CHECK((*whole)[0].get<std::string>() == "\xF0\x9F\x98\x80");
 }

@@ -176,7 +176,63 @@ private:
   json* next_ = nullptr; // the member value the next value fills
 };
 
+int hex4(std::string_view s, std::size_t at) {
+  if (at + 4 > s.size())
+    return -1;
+  int v = 0;
+  for (std::size_t i = at; i < at + 4; ++i) {
+    char c = s[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0)
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
 } // namespace
+
+std::optional<std::string> replace_lone_surrogates(std::string_view text) {
+  std::optional<std::string> out;
+  std::size_t copied = 0; // text[0, copied) is in *out already
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"') {
+      in_string = !in_string;
+      continue;
+    }
+    if (!in_string || c != '\\' || i + 1 >= text.size())
+      continue;
+    if (text[i + 1] != 'u') {
+      ++i; // an escaped character, maybe a quote or a backslash
+      continue;
+    }
+    int v = hex4(text, i + 2);
+    bool high = v >= 0xD800 && v <= 0xDBFF;
+    bool low = v >= 0xDC00 && v <= 0xDFFF;
+    if (high && i + 11 < text.size() && text[i + 6] == '\\' && text[i + 7] == 'u') {
+      int next = hex4(text, i + 8);
+      if (next >= 0xDC00 && next <= 0xDFFF) {
+        i += 11; // a valid pair
+        continue;
+      }
+    }
+    if (high || low) {
+      if (!out)
+        out.emplace();
+      out->append(text.substr(copied, i - copied)).append("\\ufffd");
+      copied = i + 6;
+    }
+    i += 5;
+  }
+  if (out)
+    out->append(text.substr(copied));
+  return out;
+}
 
 std::optional<json> parse_json(std::string_view text, const json_limits& limits,
                                std::string& error, json_parse_stats* stats) {
@@ -187,6 +243,11 @@ std::optional<json> parse_json(std::string_view text, const json_limits& limits,
   try {
     json root;
     linear_sax sax{root, limits, error, st};
+    // JSON.parse keeps a lone UTF-16 surrogate ("\ud83d", half an emoji cut by
+    // slice()); UTF-8 has no form for it and nlohmann refuses it: U+FFFD instead.
+    auto repaired = replace_lone_surrogates(text);
+    if (repaired)
+      text = *repaired;
     if (!json::sax_parse(text.begin(), text.end(), &sax, json::input_format_t::json, true)) {
       if (error.empty())
         error = "invalid JSON";

@@ -40,4 +40,9 @@ struct json_parse_stats {
 std::optional<json> parse_json(std::string_view text, const json_limits& limits,
                                std::string& error, json_parse_stats* stats = nullptr);
 
+/// `text` with every lone UTF-16 surrogate escape in its strings ("\\ud83d"
+/// without its low half, or a low half alone) replaced by "\\ufffd"; nullopt
+/// when there is none (the common case: no copy). Linear.
+std::optional<std::string> replace_lone_surrogates(std::string_view text);
+
 } // namespace sio::socketio
