@@ -8,13 +8,13 @@
 namespace sio {
 
 namespace cluster {
-void keep_openssl_error_queue_fix(); // openssl_error_queue.cpp
+void keep_caf_openssl_fixes(); // caf_openssl_fixes.cpp
 } // namespace cluster
 
 void configure_cluster(caf::actor_system_config& cfg, std::chrono::milliseconds heartbeat) {
   cfg.load<caf::io::middleman>();
   cfg.load<caf::openssl::manager>(); // TLS cluster links (cluster_options.hpp)
-  cluster::keep_openssl_error_queue_fix();
+  cluster::keep_caf_openssl_fixes();
   // Without heartbeats CAF 0.17 never notices a peer that died silently.
   cfg.set("middleman.heartbeat-interval", caf::timespan{heartbeat});
   cfg.set("middleman.connection-timeout", caf::timespan{heartbeat * 6});
