@@ -15,9 +15,11 @@
 namespace sio_cluster_test {
 namespace {
 
-/// An actor that answers every int with itself: the published "member".
-caf::behavior echo_ints() {
-  return {[](int x) { return x; }};
+/// An actor that answers every int with itself plus `offset`: the published
+/// "member". (It takes an argument: CAF 0.17 spawns an argument-less function
+/// through a null tuple pointer, which UBSan reports.)
+caf::behavior echo_ints(int offset) {
+  return {[offset](int x) { return x + offset; }};
 }
 
 /// Whether `member` answers a request from `sys` within the limit.
@@ -91,7 +93,7 @@ TEST_CASE("cluster tls: only a peer with the cluster's certificate gets through"
           "[cluster][tls]") {
   node_config server_cfg;
   caf::actor_system server{server_cfg};
-  auto member = server.spawn(echo_ints);
+  auto member = server.spawn(echo_ints, 0);
   auto port = publish_loopback(server, member);
   REQUIRE(port != 0);
 
