@@ -102,11 +102,15 @@ void add_member(cluster_actor* self, const std::string& address, const caf::acto
       ++i;
     }
   }
-  // Pass the newcomer on: a member that joined us before we knew it would
-  // otherwise never hear of it (the member list only travels in hello answers).
+  // Pass the newcomer on, and the others to the newcomer: a member that joined
+  // us before we knew it would otherwise never hear of it (the member list only
+  // travels in hello answers), and of two members only the one with the smaller
+  // address connects (we_connect), so both must learn of each other.
   for (auto& [other, other_node] : st.members)
-    if (other != address)
+    if (other != address) {
       self->send(other_node, join_member_atom::value, address);
+      self->send(node, join_member_atom::value, other);
+    }
 }
 
 void retry_later(cluster_actor* self, const std::string& address, const std::string& why) {
