@@ -3,7 +3,6 @@
 #include "sio/cli.hpp"
 
 #include <algorithm>
-#include <iostream>
 #include <map>
 #include <set>
 
@@ -15,6 +14,7 @@
 #include "cluster/websocket_relay.hpp"
 #include "engineio/atoms.hpp"
 #include "engineio/packet.hpp"
+#include "util/debug_log.hpp"
 
 namespace sio::cluster {
 
@@ -51,7 +51,8 @@ using route_expired_atom = caf::atom_constant<caf::atom("sio_rtexp")>;
 using cluster_actor = caf::stateful_actor<cluster_state>;
 
 void log(cluster_actor* self, const std::string& text) {
-  std::cerr << "sio-actor cluster [" << self->state.cfg.self_address << "]: " << text << std::endl;
+  // One write per line: workers share the primary's stderr.
+  util::write_stderr("sio-actor cluster [" + self->state.cfg.self_address + "]: " + text + "\n");
 }
 
 std::vector<member_info> member_list(cluster_actor* self) {

@@ -28,6 +28,7 @@
 #include "net/request_head.hpp"
 #include "sio/http_server.hpp"
 #include "sio/server.hpp"
+#include "util/debug_log.hpp"
 
 namespace sio {
 
@@ -114,7 +115,8 @@ struct worker_slot {
   unsigned index = 0;
   pid_t pid = -1;
   int handover = -1;  // primary's end
-  int report = -1;    // primary's end
+  int report = -1;    // primary's end; its reader thread alone closes it
+  unsigned generation = 0; // which worker the slot holds (a reader's is fixed)
   std::string tag;    // its sids' node tag, once reported
   live_counter load = std::make_shared<std::atomic<std::size_t>>(0);
   // load = live connections (last report) + connections handed but not yet
@@ -174,7 +176,7 @@ public:
 
 private:
   void log(const std::string& text) {
-    std::cerr << opts_.name << " primary: " << text << std::endl;
+    util::write_stderr(opts_.name + " primary: " + text + "\n"); // one write: workers share stderr
   }
 
   void start_worker(const std::shared_ptr<worker_slot>& slot) {
@@ -232,12 +234,21 @@ private:
     slot->load->store(0);
     slot->connections = slot->handed = slot->received = 0;
     slot->retiring = false;
+    auto generation = ++slot->generation;
     log("worker " + std::to_string(slot->index) + " started (pid " + std::to_string(pid) + ")");
-    slot->reader = std::thread{[this, slot, fd = report[0]] { read_reports(slot, fd); }};
+    slot->reader = std::thread{[this, slot, fd = report[0], generation] {
+      read_reports(*slot, fd, generation);
+      // Closed here, not by close_slot: a descriptor closed under a blocked
+      // read() could be reused by the next worker's socketpair meanwhile.
+      std::lock_guard<std::mutex> guard{mutex_};
+      if (slot->generation == generation)
+        slot->report = -1;
+      ::close(fd);
+    }};
   }
 
   /// "tag X" / "load N" lines from one worker, until its socket closes.
-  void read_reports(std::shared_ptr<worker_slot> slot, int fd) {
+  void read_reports(worker_slot& slot, int fd, unsigned generation) {
     std::string buf;
     char chunk[256];
     for (;;) {
@@ -250,15 +261,15 @@ private:
         auto line = buf.substr(0, eol);
         buf.erase(0, eol + 1);
         std::lock_guard<std::mutex> guard{mutex_};
-        if (slot->report != fd)
+        if (slot.generation != generation)
           return; // a newer worker owns the slot
         if (line.rfind("tag ", 0) == 0)
-          slot->tag = line.substr(4);
+          slot.tag = line.substr(4);
         else if (line.rfind("load ", 0) == 0) {
           char* end = nullptr;
-          slot->connections = std::strtoull(line.c_str() + 5, &end, 10);
-          slot->received = std::strtoull(end, nullptr, 10);
-          update_load(*slot);
+          slot.connections = std::strtoull(line.c_str() + 5, &end, 10);
+          slot.received = std::strtoull(end, nullptr, 10);
+          update_load(slot);
         }
       }
     }
@@ -380,10 +391,8 @@ private:
     std::lock_guard<std::mutex> guard{mutex_};
     if (slot.handover >= 0)
       ::close(std::exchange(slot.handover, -1));
-    if (slot.report >= 0) {
-      ::shutdown(slot.report, SHUT_RDWR);
-      ::close(std::exchange(slot.report, -1));
-    }
+    if (slot.report >= 0)
+      ::shutdown(std::exchange(slot.report, -1), SHUT_RDWR); // its reader ends and closes it
     slot.pid = -1;
   }
 

@@ -1,6 +1,5 @@
 #include "sio/server.hpp"
 
-#include <iostream>
 #include <optional>
 #include <stdexcept>
 
@@ -19,6 +18,7 @@
 #include "socketio/run_in_actor.hpp"
 
 #include "socketio/namespace_state.hpp"
+#include "util/debug_log.hpp"
 
 namespace sio {
 
@@ -141,10 +141,10 @@ std::optional<broadcast_operator> local_selection(const std::weak_ptr<socketio::
 void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::server_state> self) {
   const auto& opts = state.options->cluster;
   if (opts.insecure) {
-    std::cerr << "sio-actor: WARNING: cluster links are NOT authenticated (--cluster-insecure): "
-                 "anyone who reaches "
-              << opts.listen_host
-              << " can join the cluster, read every message and crash this node" << std::endl;
+    util::write_stderr("sio-actor: WARNING: cluster links are NOT authenticated "
+                       "(--cluster-insecure): anyone who reaches "
+                       + opts.listen_host
+                       + " can join the cluster, read every message and crash this node\n");
   } else if (!state.sys.has_openssl_manager()) {
     throw std::runtime_error("sio-actor: call sio::configure_cluster(cfg) before building the "
                              "actor system: cluster links need CAF's openssl module");
@@ -185,8 +185,7 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
     try {
       i->second(cluster::from_bytes(ev.args), reply);
     } catch (const std::exception& e) {
-      std::cerr << "sio-actor: server-side handler '" << ev.event << "' threw: " << e.what()
-                << std::endl;
+      util::log_line("server-side handler '", ev.event, "' threw: ", e.what());
     }
     return true;
   };
