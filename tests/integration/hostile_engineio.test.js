@@ -7,13 +7,13 @@
 // Server: pingInterval 1000 ms, pingTimeout 1000 ms (so a GET on a live
 // session is answered within a second by a ping), maxHttpBufferSize 1e6.
 
-const { describe, it, before, after } = require('node:test');
+const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startServer, waitFor, withTimeout } = require('./lib/harness');
-const { Bystander, underAttack, rawExchange, parseResponses, responses, PollingSession, RawWebSocket, wsFrame,
+const { waitFor, withTimeout } = require('./lib/harness');
+const { hostileTarget, rawExchange, parseResponses, responses, PollingSession, RawWebSocket, wsFrame,
   parseServerFrames } = require('./lib/hostile');
-const { QUIET, sanitized } = require('./lib/hostile');
+const { sanitized } = require('./lib/hostile');
 
 const MAX_BUFFER = 1e6;
 const BASE = '/socket.io/';
@@ -42,19 +42,8 @@ async function sessionState(s) {
 }
 
 describe('hostile Engine.IO input', () => {
-  let server;
-  let by;
-  before(async () => {
-    server = await startServer('sio-test-server', ['--ping-interval', '1000', '--ping-timeout', '1000'], QUIET);
-    by = await Bystander.connect(server.url);
-  });
-  after(async () => {
-    if (by)
-      by.close();
-    if (server)
-      await server.stop();
-  });
-  const attack = (label, fn, opts) => underAttack(server, by, fn, { label, ...opts });
+  const target = hostileTarget('sio-test-server', ['--ping-interval', '1000', '--ping-timeout', '1000']);
+  const { attack } = target;
 
   it('bad EIO versions, unknown transports and invalid sids get 400 with the right code', () => attack('bad queries', async () => {
     const cases = [
@@ -70,17 +59,17 @@ describe('hostile Engine.IO input', () => {
       ['EIO=4&transport=polling&sid=..%2F..%2F', 1],
     ];
     for (const [q, code] of cases) {
-      const res = await server.request({ path: `${BASE}?${q}` });
+      const res = await target.server.request({ path: `${BASE}?${q}` });
       assert.equal(res.status, 400, `GET ?${q.slice(0, 60)}: ${res.status} ${res.body.slice(0, 80)}`);
       assert.equal(JSON.parse(res.body).code, code, `GET ?${q.slice(0, 60)}: ${res.body}`);
     }
     // POST without sid: bad handshake method.
-    const post = await server.request({ method: 'POST', path: `${BASE}?EIO=4&transport=polling`, body: '40' });
+    const post = await target.server.request({ method: 'POST', path: `${BASE}?EIO=4&transport=polling`, body: '40' });
     assert.equal(post.status, 400);
     assert.equal(JSON.parse(post.body).code, 2);
     // WebSocket upgrades with bad versions / unknown sids are refused, not upgraded.
     for (const q of ['EIO=3&transport=websocket', 'EIO=4&transport=websocket&sid=nope', 'EIO=4&transport=flash']) {
-      const r = await rawExchange(server.port, `GET ${BASE}?${q} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n` +
+      const r = await rawExchange(target.server.port, `GET ${BASE}?${q} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n` +
         'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
       { until: responses(1) });
       const res = parseResponses(r.data);
@@ -90,15 +79,15 @@ describe('hostile Engine.IO input', () => {
   }));
 
   it('a POST over maxHttpBufferSize gets 413; one at the limit is taken', () => attack('huge polling payloads', async () => {
-    const s = await PollingSession.open(server);
+    const s = await PollingSession.open(target.server);
     const over = await s.post('4' + 'x'.repeat(MAX_BUFFER));
     assert.equal(over.status, 413, `over the limit: ${over.status}`);
-    const s2 = await PollingSession.open(server);
+    const s2 = await PollingSession.open(target.server);
     const at = await s2.post('4' + 'x'.repeat(MAX_BUFFER - 1));
     assert.equal(at.status, 200, `at the limit: ${at.status}`);
     // 20 sessions at once, each sent 5 MB.
     const many = await Promise.all(Array.from({ length: 20 }, async () => {
-      const x = await PollingSession.open(server);
+      const x = await PollingSession.open(target.server);
       return (await x.post(Buffer.alloc(5e6, 0x34), { timeoutMs: 10000 })).status;
     }));
     assert.deepEqual(many, Array(20).fill(413));
@@ -106,12 +95,12 @@ describe('hostile Engine.IO input', () => {
 
   it('50,000 packets in one POST: valid ones are all handled, invalid ones close the session', () => attack('50k packets', async () => {
     // 50k events with acks: every ack comes back, through as many GETs as it takes.
-    const s = await PollingSession.open(server);
+    const s = await PollingSession.open(target.server);
     await s.post('40');
     await waitFor(async () => (await s.get()).some((p) => p.startsWith('40{')), 5000, 'namespace connect');
     // As many as fit in maxHttpBufferSize; a quarter in the ASan+UBSan debug
     // build, where 40k events outlast this suite's 1 s + 1 s heartbeat.
-    const n = sanitized(server.pid) ? 10000 : 40000;
+    const n = sanitized(target.server.pid) ? 10000 : 40000;
     const events = Array.from({ length: n }, (_, i) => `42${i}["echo",${i}]`).join('\x1e');
     assert.ok(events.length < MAX_BUFFER);
     assert.equal((await s.post(events, { timeoutMs: 10000 })).status, 200);
@@ -137,7 +126,7 @@ describe('hostile Engine.IO input', () => {
       ['noops', Array(m).fill('6').join('\x1e'), ['alive', 'gone', 'closed']],
       ['pongs', Array(m).fill('3').join('\x1e'), ['alive', 'gone', 'closed']],
     ]) {
-      const x = await PollingSession.open(server);
+      const x = await PollingSession.open(target.server);
       const res = await x.post(body, { timeoutMs: 10000 });
       assert.ok([200, 400].includes(res.status), `${name}: POST ${res.status}`);
       const state = await sessionState(x);
@@ -151,7 +140,7 @@ describe('hostile Engine.IO input', () => {
     // at the next ping. (Today a GET that reaches the session actor just
     // after it ended is never answered: the connection hangs, with no timeout.)
     for (let round = 0; round < 5; ++round) {
-      const s = await PollingSession.open(server);
+      const s = await PollingSession.open(target.server);
       const all = await Promise.all(Array.from({ length: 50 }, () =>
         s.getRaw({ timeoutMs: 3000 }).then((r) => r.status, () => 'never answered')));
       const hung = all.filter((st) => st === 'never answered').length;
@@ -163,14 +152,14 @@ describe('hostile Engine.IO input', () => {
 
   it('client ping floods end the session (polling and WebSocket) or are answered, never piled up', () => attack('ping floods', async () => {
     // Engine.IO pings from the client: Node ends the session.
-    const s = await PollingSession.open(server);
+    const s = await PollingSession.open(target.server);
     const res = await s.post(Array(50000).fill('2').join('\x1e'), { timeoutMs: 10000 });
     assert.ok([200, 400].includes(res.status), `POST ${res.status}`);
     const state = await sessionState(s);
     assert.ok(['gone', 'closed'].includes(state), `a session whose client pings: ${state}`);
     // WebSocket ping frames, 20k of them, while the client does not read:
     // the pongs pile up only up to the write queue's bound.
-    const ws = await RawWebSocket.open(server.port);
+    const ws = await RawWebSocket.open(target.server.port);
     ws.sock.pause();
     const ping = wsFrame({ opcode: 9, payload: Buffer.alloc(125, 0x70) });
     const burst = Buffer.concat(Array(1000).fill(ping));
@@ -202,7 +191,7 @@ describe('hostile Engine.IO input', () => {
       ['many b', Array(50000).fill('b').join('\x1e'), {}],
     ];
     for (const [name, body, headers] of cases) {
-      const s = await PollingSession.open(server);
+      const s = await PollingSession.open(target.server);
       await s.post('40');
       const res = await s.post(body, { headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...headers }, timeoutMs: 10000 });
       assert.ok([200, 400, 413].includes(res.status), `${name}: POST ${res.status}`);
@@ -215,7 +204,7 @@ describe('hostile Engine.IO input', () => {
       for (const opcode of [1, 2]) {
         if (opcode === 1 && payload === random)
           continue; // not UTF-8: that is the WebSocket suite's 1007
-        const ws = await RawWebSocket.open(server.port);
+        const ws = await RawWebSocket.open(target.server.port);
         ws.sendText('40');
         ws.send(wsFrame({ opcode, payload }));
         // Either the server closes it or the session still answers an echo.
@@ -230,12 +219,12 @@ describe('hostile Engine.IO input', () => {
   it('1,000 handshakes abandoned at once are reaped by the heartbeat', () => attack('abandoned sessions', async () => {
     const sids = [];
     for (let batch = 0; batch < 10; ++batch)
-      sids.push(...(await Promise.all(Array.from({ length: 100 }, () => PollingSession.open(server)))).map((s) => s.sid));
+      sids.push(...(await Promise.all(Array.from({ length: 100 }, () => PollingSession.open(target.server)))).map((s) => s.sid));
     // pingInterval + pingTimeout = 2 s: then every one of them is gone.
     const probe = sids[sids.length - 1];
-    await waitFor(async () => (await server.request({ path: `${BASE}?EIO=4&transport=polling&sid=${probe}` })).status === 400,
+    await waitFor(async () => (await target.server.request({ path: `${BASE}?EIO=4&transport=polling&sid=${probe}` })).status === 400,
       6000, 'the last abandoned session reaped');
-    const res = await server.request({ path: `${BASE}?EIO=4&transport=polling&sid=${sids[0]}` });
+    const res = await target.server.request({ path: `${BASE}?EIO=4&transport=polling&sid=${sids[0]}` });
     assert.equal(res.status, 400, 'the first abandoned session reaped');
   }, { rssGrowthKb: 64 * 1024 }));
 });

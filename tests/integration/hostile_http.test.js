@@ -8,12 +8,10 @@
 // Limits (listen_options, engine_options): headers 16 KiB (431), body
 // maxHttpBufferSize 1e6 (413), idle/header timeout 60 s.
 
-const { describe, it, before, after } = require('node:test');
+const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startServer } = require('./lib/harness');
-const { Bystander, underAttack, rawExchange, parseResponses, responses } = require('./lib/hostile');
-const { QUIET } = require('./lib/hostile');
+const { hostileTarget, rawExchange, parseResponses, responses } = require('./lib/hostile');
 
 const CLOSE_MS = 5000; // a bad request must be answered or closed this fast
 const EIO = '/socket.io/?EIO=4&transport=polling';
@@ -37,20 +35,9 @@ function assertRefused(r, what, { allowed = [], mustClose = true } = {}) {
 for (const [binary, args, name] of [['sio-test-server', [], 'sio-test-server'], ['sio-chat', [], 'sio-chat'],
   ['sio-test-server', ['--workers', '2'], 'a --workers 2 primary']]) {
   describe(`hostile HTTP against ${name}`, () => {
-    let server;
-    let by;
-    before(async () => {
-      server = await startServer(binary, args, QUIET);
-      by = await Bystander.connect(server.url);
-    });
-    after(async () => {
-      if (by)
-        by.close();
-      if (server)
-        await server.stop();
-    });
-    const attack = (label, fn, opts) => underAttack(server, by, fn, { label, ...opts });
-    const raw = (bytes, opts = {}) => rawExchange(server.port, bytes, { timeoutMs: CLOSE_MS, ...opts });
+    const target = hostileTarget(binary, args);
+    const { attack } = target;
+    const raw = (bytes, opts = {}) => rawExchange(target.server.port, bytes, { timeoutMs: CLOSE_MS, ...opts });
 
     it('garbage request lines are refused and closed', () => attack('garbage request lines', async () => {
       const garbage = [
@@ -158,7 +145,7 @@ for (const [binary, args, name] of [['sio-test-server', [], 'sio-test-server'], 
       let bytes = '';
       for (let i = 0; i < n; ++i)
         bytes += `GET ${EIO}&sid=pipelined-${i} HTTP/1.1\r\nHost: x\r\n\r\n`;
-      const r = await rawExchange(server.port, bytes, { timeoutMs: 20000, until: responses(n) });
+      const r = await rawExchange(target.server.port, bytes, { timeoutMs: 20000, until: responses(n) });
       const res = parseResponses(r.data);
       assert.equal(res.length, n, `answers to ${n} pipelined requests (end: ${r.end})`);
       assert.ok(res.every((x) => x.status === 400 && /"code":1/.test(x.body)), 'each: 400 Session ID unknown');
@@ -166,7 +153,7 @@ for (const [binary, args, name] of [['sio-test-server', [], 'sio-test-server'], 
       let hs = '';
       for (let i = 0; i < 50; ++i)
         hs += `GET ${EIO} HTTP/1.1\r\nHost: x\r\n\r\n`;
-      const r2 = await rawExchange(server.port, hs, { timeoutMs: 10000, until: responses(50) });
+      const r2 = await rawExchange(target.server.port, hs, { timeoutMs: 10000, until: responses(50) });
       const res2 = parseResponses(r2.data);
       assert.equal(res2.length, 50, `answers to 50 pipelined handshakes (end: ${r2.end})`);
       const sids = new Set(res2.map((x) => JSON.parse(x.body.slice(1)).sid));

@@ -8,32 +8,21 @@
 // connection must either be closed by the server or still work (an echo with
 // ack round-trips on it): never left hanging.
 
-const { describe, it, before, after } = require('node:test');
+const { describe, it, before } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startServer, waitFor, waitForEvent, delay } = require('./lib/harness');
+const { waitFor, waitForEvent, delay } = require('./lib/harness');
 const { io } = require('socket.io-client');
-const { QUIET, Bystander, sanitized, underAttack, echoBound, RawWebSocket, rawSocketIo, rawEcho, wsFrame } = require('./lib/hostile');
+const { hostileTarget, Bystander, sanitized, echoBound, RawWebSocket, rawSocketIo, rawEcho, wsFrame } = require('./lib/hostile');
 
 describe('hostile Socket.IO packets', () => {
-  let server;
-  let by;
-  before(async () => {
-    server = await startServer('sio-test-server', [], QUIET);
-    by = await Bystander.connect(server.url);
-  });
-  after(async () => {
-    if (by)
-      by.close();
-    if (server)
-      await server.stop();
-  });
-  const attack = (label, fn, opts) => underAttack(server, by, fn, { label, ...opts });
+  const target = hostileTarget('sio-test-server', []);
+  const { attack } = target;
 
   /// Sends `frames` (texts or {binary}) on a fresh connection to "/", then an
   /// echo: resolves 'works' or 'closed'; rejects if neither within 3 s.
   async function probe(frames, { connect = true } = {}) {
-    const ws = connect ? await rawSocketIo(server.port) : await RawWebSocket.open(server.port);
+    const ws = connect ? await rawSocketIo(target.server.port) : await RawWebSocket.open(target.server.port);
     try {
       for (const f of frames) {
         if (typeof f === 'string')
@@ -74,14 +63,14 @@ describe('hostile Socket.IO packets', () => {
     // Leaving "/" (client or server side) and joining again works.
     // (Events sent before the CONNECT is answered are dropped, as in Node:
     // wait for the answer.)
-    const again = await rawSocketIo(server.port);
+    const again = await rawSocketIo(target.server.port);
     let from = again.texts.length;
     again.sendText('41');
     again.sendText('40');
     await again.waitText((t) => t.startsWith('40{'), 3000, 'CONNECT again after DISCONNECT', from);
     assert.equal(await rawEcho(again, 779), true, 'echo after DISCONNECT and CONNECT');
     again.destroy();
-    const ws = await rawSocketIo(server.port);
+    const ws = await rawSocketIo(target.server.port);
     from = ws.texts.length;
     ws.sendText('42["disconnect-me"]');
     await ws.waitText((t) => t === '41', 3000, "the server's DISCONNECT", from);
@@ -98,7 +87,7 @@ describe('hostile Socket.IO packets', () => {
     // UTF-16 index; JSON.stringify writes it as "\\ud83d", which JSON.parse in
     // Node accepts. The connection must stay up and the echo come back (as the
     // same string or with U+FFFD in its place).
-    const c = await Bystander.connect(server.url, { label: 'client with half an emoji' });
+    const c = await Bystander.connect(target.server.url, { label: 'client with half an emoji' });
     try {
       const half = '😀'.slice(0, 1);
       const answer = await c.socket.timeout(3000).emitWithAck('echo', `a${half}b`).catch((err) => {
@@ -163,10 +152,10 @@ describe('hostile Socket.IO packets', () => {
     // A header announcing 10 attachments, then nothing: the session waits,
     // but an echo on another connection is unaffected and the half packet
     // goes with the connection.
-    const held = await rawSocketIo(server.port);
+    const held = await rawSocketIo(target.server.port);
     held.sendText(`4510-["echo",${Array.from({ length: 10 }, (_, i) => ph(i)).join(',')}]`);
     held.send(wsFrame({ opcode: 2, payload: Buffer.alloc(900000, 1) }));
-    await by.echo();
+    await target.by.echo();
     held.destroy();
   }));
 
@@ -177,12 +166,12 @@ describe('hostile Socket.IO packets', () => {
     for (const p of cases)
       await probe([p]);
     // 20k acks for ids the server never used, in one burst.
-    const ws = await rawSocketIo(server.port);
+    const ws = await rawSocketIo(target.server.port);
     ws.send(Buffer.concat(Array.from({ length: 20000 }, (_, i) => wsFrame({ payload: `43${i}["x"]` }))));
     assert.ok(await rawEcho(ws, 1, 10000) !== undefined);
     ws.destroy();
     // Events with huge ack ids: answered with that id, or refused.
-    const ws2 = await rawSocketIo(server.port);
+    const ws2 = await rawSocketIo(target.server.port);
     ws2.sendText('429007199254740993["echo","big"]');
     await waitFor(() => ws2.ended || ws2.texts.some((t) => t.startsWith('43') && t.endsWith('["big"]')), 3000,
       'an event with ack id 2^53+1: answered or refused');
@@ -191,7 +180,7 @@ describe('hostile Socket.IO packets', () => {
 
   it('a CONNECT flood to unknown namespaces is answered (or cut) and leaves nothing behind', () => attack('CONNECT flood', async () => {
     const n = 10000;
-    const ws = await RawWebSocket.open(server.port);
+    const ws = await RawWebSocket.open(target.server.port);
     ws.send(Buffer.concat(Array.from({ length: n }, (_, i) => wsFrame({ payload: `40/nope-${i},` }))));
     await waitFor(() => ws.ended || ws.texts.filter((t) => t.startsWith('44/nope-')).length === n, 15000,
       { label: `${n} CONNECT_ERRORs or a close (got ${ws.texts.filter((t) => t.startsWith('44/nope-')).length})` });
@@ -199,20 +188,20 @@ describe('hostile Socket.IO packets', () => {
     // The same through the /admin middleware, which refuses without a token
     // (CONNECTs to a namespace whose CONNECT is still pending may be dropped):
     // at least one refusal, and then the right token still gets in.
-    const ws2 = await RawWebSocket.open(server.port);
+    const ws2 = await RawWebSocket.open(target.server.port);
     ws2.send(Buffer.concat(Array.from({ length: 5000 }, () => wsFrame({ payload: '40/admin,{"token":"no"}' }))));
     await ws2.waitText((t) => t.startsWith('44/admin,'), 10000, 'a refusal');
     ws2.sendText('40/admin,{"token":"admin-secret"}');
     // 5,000 middleware runs: slower by far in the ASan+UBSan debug build.
-    await ws2.waitText((t) => t.startsWith('40/admin,{"sid"'), sanitized(server.pid) ? 50000 : 10000,
+    await ws2.waitText((t) => t.startsWith('40/admin,{"sid"'), sanitized(target.server.pid) ? 50000 : 10000,
       'admitted after 5000 refusals');
     ws2.destroy();
   }));
 
   it('duplicate CONNECTs to "/" on one connection do not pile up sockets', () => attack('duplicate CONNECT', async () => {
-    const count = () => by.socket.timeout(2000).emitWithAck('count');
+    const count = () => target.by.socket.timeout(2000).emitWithAck('count');
     assert.equal(await count(), 1, 'only the bystander before');
-    const ws = await RawWebSocket.open(server.port);
+    const ws = await RawWebSocket.open(target.server.port);
     ws.send(Buffer.concat(Array.from({ length: 2000 }, () => wsFrame({ payload: '40' }))));
     await waitFor(() => ws.ended || ws.texts.filter((t) => t.startsWith('40') || t.startsWith('44')).length >= 1, 5000,
       'an answer to the CONNECTs');
@@ -231,7 +220,7 @@ describe('hostile Socket.IO packets', () => {
     const keys = Array.from({ length: 100000 }, (_, i) => `"${i.toString(36)}":0`).join(',');
     const packet = `421["echo",{${keys}}]`;
     assert.ok(packet.length < 1e6, `packet ${packet.length} bytes`);
-    const conns = await Promise.all(Array.from({ length: 4 }, () => rawSocketIo(server.port)));
+    const conns = await Promise.all(Array.from({ length: 4 }, () => rawSocketIo(target.server.port)));
     const started = Date.now();
     for (const ws of conns)
       ws.sendText(packet);
@@ -242,7 +231,7 @@ describe('hostile Socket.IO packets', () => {
       20000, { label: '100k-key packet acked or refused', intervalMs: 20 }))).finally(() => { done = true; });
     const watch = (async () => {
       while (!done) {
-        await by.echo(echoBound(server, 2000)).catch((err) => {
+        await target.by.echo(echoBound(target.server, 2000)).catch((err) => {
           throw new Error(`while 4 packets of 100k keys are parsed: ${err.message}`);
         });
         await delay(50);
@@ -263,24 +252,15 @@ describe('hostile Socket.IO packets', () => {
 describe('hostile input to sio-chat', () => {
   const FLOOD_RATE = 20;
   const FLOOD_BURST = 40;
-  let server;
-  let by;
+  const target = hostileTarget('sio-chat', []);
+  const { attack } = target;
   const heard = [];
-  before(async () => {
-    server = await startServer('sio-chat', [], QUIET);
-    by = await Bystander.connect(server.url);
-    by.socket.on('chat message', (m) => heard.push(m));
+  before(() => {
+    target.by.socket.on('chat message', (m) => heard.push(m));
   });
-  after(async () => {
-    if (by)
-      by.close();
-    if (server)
-      await server.stop();
-  });
-  const attack = (label, fn, opts) => underAttack(server, by, fn, { label, ...opts });
 
   async function attacker() {
-    const s = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    const s = io(target.server.url, { transports: ['websocket'], forceNew: true, reconnection: false });
     s.notices = [];
     s.on('notice', (n) => s.notices.push(n));
     await waitFor(() => s.connected, 5000, 'attacker connects');
@@ -296,7 +276,7 @@ describe('hostile input to sio-chat', () => {
     // connection tells when the server has handled all of them.
     await a.timeout(10000).emitWithAck('echo', 'done');
     const seconds = (Date.now() - started) / 1000;
-    await by.echo(); // what the bystander was sent before this is there now
+    await target.by.echo(); // what the bystander was sent before this is there now
     const got = heard.filter((m) => m.includes(`user:${a.id} msg:flood `)).length;
     const allowed = FLOOD_BURST + Math.ceil(FLOOD_RATE * (seconds + 1));
     assert.ok(got >= FLOOD_BURST && got <= allowed, `the bystander got ${got} of 5000 (allowed ${allowed} in ${seconds} s)`);
@@ -312,7 +292,7 @@ describe('hostile input to sio-chat', () => {
     for (const m of bad)
       a.emit('chat message', m);
     await a.timeout(5000).emitWithAck('echo', 'done');
-    await by.echo();
+    await target.by.echo();
     const errors = a.notices.filter((n) => n.kind === 'error').length;
     assert.ok(errors >= bad.length - 1, `${errors} error notices for ${bad.length} bad messages`);
     assert.equal(heard.filter((m) => m.includes(`user:${a.id} `)).length, 0, 'the bystander saw none of them');
@@ -325,7 +305,7 @@ describe('hostile input to sio-chat', () => {
   it('raw malformed packets and deep JSON close only the sender', () => attack('chat raw packets', async () => {
     for (const p of ['42["chat message"', '42[' + '['.repeat(50000), '451-["chat message",{"_placeholder":true,"num":9}]',
       '42["chat message",' + '{"a":'.repeat(1000) + '1' + '}'.repeat(1000) + ']']) {
-      const ws = await rawSocketIo(server.port);
+      const ws = await rawSocketIo(target.server.port);
       ws.sendText(p);
       if (p.startsWith('451-'))
         ws.send(wsFrame({ opcode: 2, payload: Buffer.from([1]) }));

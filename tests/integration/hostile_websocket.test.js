@@ -8,33 +8,22 @@
 // process stays up, RSS bounded, the log short, and a bystander
 // socket.io-client keeps its echo (lib/hostile.js underAttack()).
 
-const { describe, it, before, after } = require('node:test');
+const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startServer, delay } = require('./lib/harness');
-const { QUIET, Bystander, underAttack, RawWebSocket, rawSocketIo, rawEcho, wsFrame, wsClose } = require('./lib/hostile');
+const { delay } = require('./lib/harness');
+const { hostileTarget, RawWebSocket, rawSocketIo, rawEcho, wsFrame, wsClose } = require('./lib/hostile');
 
 const CLOSE_MS = 3000;
 
 describe('hostile WebSocket frames', () => {
-  let server;
-  let by;
-  before(async () => {
-    server = await startServer('sio-test-server', [], QUIET);
-    by = await Bystander.connect(server.url);
-  });
-  after(async () => {
-    if (by)
-      by.close();
-    if (server)
-      await server.stop();
-  });
-  const attack = (label, fn, opts) => underAttack(server, by, fn, { label, ...opts });
+  const target = hostileTarget('sio-test-server', []);
+  const { attack } = target;
 
   /// Sends `bytes` on a fresh upgraded connection (namespace "/" joined) and
   /// resolves with the server's close code once it closed the TCP connection.
   async function closeCodeFor(bytes, what) {
-    const ws = await rawSocketIo(server.port);
+    const ws = await rawSocketIo(target.server.port);
     try {
       ws.send(bytes);
       const { code } = await ws.closed(CLOSE_MS, `${what}: the server closes the connection`);
@@ -80,15 +69,15 @@ describe('hostile WebSocket frames', () => {
     }
     // Announced 900 kB, sent 1 byte: the server waits (it is within the limit)
     // and frees the connection when the client goes.
-    const ws = await rawSocketIo(server.port);
+    const ws = await rawSocketIo(target.server.port);
     ws.send(wsFrame({ payload: 'x', length: 900000 }));
-    await by.echo();
+    await target.by.echo();
     ws.destroy();
     // Fragments adding up to more than maxHttpBufferSize: 1009.
     const frag = [wsFrame({ fin: false, payload: Buffer.alloc(600000, 0x61) }), wsFrame({ opcode: 0, payload: Buffer.alloc(600000, 0x61) })];
     assert.equal(await closeCodeFor(Buffer.concat(frag), 'fragments over the limit'), 1009);
     // 100,000 empty continuation fragments: fine, then a valid end.
-    const ws2 = await rawSocketIo(server.port);
+    const ws2 = await rawSocketIo(target.server.port);
     ws2.send(Buffer.concat([wsFrame({ fin: false, payload: '42["echo",' }),
       ...Array.from({ length: 100000 }, () => wsFrame({ opcode: 0, fin: false })), wsFrame({ opcode: 0, payload: '"frag"]' })]));
     assert.equal(await rawEcho(ws2, 3, 5000), true, 'echo after 100k empty fragments');
@@ -115,7 +104,7 @@ describe('hostile WebSocket frames', () => {
   }));
 
   it('a message trickled one byte at a time is understood', () => attack('trickle', async () => {
-    const ws = await rawSocketIo(server.port);
+    const ws = await rawSocketIo(target.server.port);
     const bytes = wsFrame({ payload: '4242["echo","trickled"]' });
     for (const b of bytes) {
       ws.send(Buffer.from([b]));
@@ -161,7 +150,7 @@ describe('hostile WebSocket frames', () => {
   it('500 connections sending garbage frames at once', () => attack('garbage burst', async () => {
     const conns = [];
     for (let batch = 0; batch < 10; ++batch)
-      conns.push(...await Promise.all(Array.from({ length: 50 }, () => RawWebSocket.open(server.port))));
+      conns.push(...await Promise.all(Array.from({ length: 50 }, () => RawWebSocket.open(target.server.port))));
     conns.forEach((ws, i) => ws.send(Buffer.from(Array.from({ length: 4096 }, (_, j) => (i * 31 + j * 17) & 0xff))));
     await Promise.all(conns.map((ws) => ws.closed(10000, 'garbage connection closed')));
   }, { rssGrowthKb: 128 * 1024 }));

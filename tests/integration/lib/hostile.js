@@ -8,14 +8,17 @@
 //
 //   const by = await Bystander.connect(server.url);
 //   await underAttack(server, by, async () => { ...attack... }, { label: 'garbage' });
+//   const target = hostileTarget('sio-test-server', []);  // the same, per describe()
+//   it('...', () => target.attack('garbage', async () => { ... }));
 //   const r = await rawExchange(server.port, 'GARBAGE\r\n\r\n');  // { data, end, ms }
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
+const { before, after } = require('node:test');
 const { io } = require('socket.io-client');
-const { waitFor, waitForEvent, withTimeout, delay } = require('./harness');
+const { startServer, waitFor, waitForEvent, withTimeout, delay } = require('./harness');
 
 const HOST = '127.0.0.1';
 
@@ -267,6 +270,31 @@ async function underAttackChecks(server, bystander, attack, {
   const logged = lines() - linesBefore;
   assert.ok(logged <= maxLogLines, `${label}: the server wrote ${logged} log lines (bound ${maxLogLines})`);
   return result;
+}
+
+// -- a describe()'s target ----------------------------------------------------------
+
+/// Called in a describe(): its before() starts `binary` with `args` (QUIET)
+/// and connects a bystander, its after() closes both. target.server and
+/// target.by are set from then on; target.attack(label, fn, opts) runs `fn`
+/// under underAttack() against them.
+function hostileTarget(binary, args = []) {
+  const target = {
+    server: null,
+    by: null,
+    attack: (label, fn, opts) => underAttack(target.server, target.by, fn, { label, ...opts }),
+  };
+  before(async () => {
+    target.server = await startServer(binary, args, QUIET);
+    target.by = await Bystander.connect(target.server.url);
+  });
+  after(async () => {
+    if (target.by)
+      target.by.close();
+    if (target.server)
+      await target.server.stop();
+  });
+  return target;
 }
 
 // -- raw TCP ----------------------------------------------------------------------
@@ -754,6 +782,7 @@ module.exports = {
   childPids,
   Bystander,
   underAttack,
+  hostileTarget,
   logLines,
   rawExchange,
   parseResponses,
