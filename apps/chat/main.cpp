@@ -16,7 +16,6 @@
 
 #include <algorithm>
 
-#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -44,57 +43,20 @@ using roster_join_atom = caf::atom_constant<caf::atom("chat_join")>;
 using roster_leave_atom = caf::atom_constant<caf::atom("chat_leave")>;
 using roster_flush_atom = caf::atom_constant<caf::atom("chat_flush")>;
 
-struct config : caf::actor_system_config {
-  std::uint16_t port = 3000;
-  std::string host = "127.0.0.1";
+struct config : sio::app_config {
   std::string public_dir = SIO_CHAT_PUBLIC_DIR;
   std::string client_bundle = SIO_CHAT_CLIENT_BUNDLE;
   std::size_t max_message_chars = 2000;
   double flood_rate = 20;
   double flood_burst = 40;
-  std::size_t max_http_buffer_size = 100000;
-  unsigned io_threads = 1;
-  std::string balance = "least-connection";
-  unsigned workers = 0;
-  int worker_socket = -1; // set by a primary for its workers
-  int worker_report = -1;
-  bool cluster_insecure = false; // plain BASP: see cluster_options::insecure
-  std::string cluster_listen;
-  // Caps against abusive clients (0: off); see listen/engine/server_options.
-  std::size_t max_connections_per_ip = 0;
-  std::size_t max_sessions = 0;
-  std::size_t max_rooms_per_socket = 0;
-  std::size_t max_dynamic_namespaces = 0;
-  std::vector<std::string> join; // from repeated --join options
   config() {
+    max_http_buffer_size = 100000; // a chat message is small
     opt_group{custom_options_, "global"}
-      .add(port, "port,p", "listen port (0: any free port)")
-      .add(host, "host", "bind address")
       .add(public_dir, "public-dir", "folder with index.html, style.css and chat.js")
       .add(client_bundle, "client-bundle", "socket.io-client's dist/socket.io.min.js")
       .add(max_message_chars, "max-message-chars", "longest chat message in characters")
       .add(flood_rate, "flood-rate", "chat messages per second one client may send")
-      .add(flood_burst, "flood-burst", "chat messages one client may send at once")
-      .add(max_http_buffer_size, "max-http-buffer-size",
-           "largest packet a client may send, in bytes (larger: disconnected)")
-      .add(io_threads, "io-threads", "I/O shards (Asio threads); the acceptor spreads connections")
-      .add(max_connections_per_ip, "max-connections-per-ip",
-           "open connections one client address may have (0: no limit)")
-      .add(max_sessions, "max-sessions", "Engine.IO sessions open at once (0: no limit)")
-      .add(max_rooms_per_socket, "max-rooms-per-socket",
-           "rooms one socket may join besides its own (0: no limit)")
-      .add(max_dynamic_namespaces, "max-dynamic-namespaces",
-           "namespaces dynamic matchers may create (0: no limit)")
-      .add(balance, "balance", "how: least-connection, round-robin or random")
-      .add(workers, "workers",
-           "worker processes behind one primary (0: a single process); sessions stay sticky")
-      .add(worker_socket, "worker-socket", "(set by the primary) hand-over socket")
-      .add(worker_report, "worker-report", "(set by the primary) load report socket")
-      .add(cluster_insecure, "cluster-insecure",
-           "cluster links without TLS: anyone who reaches the cluster port joins (unsafe)")
-      .add(cluster_listen, "cluster-listen",
-           "host:port of this node's cluster endpoint (e.g. 127.0.0.1:4001; port 0 picks one)");
-    // --join host:port (repeatable) is taken from the command line in main().
+      .add(flood_burst, "flood-burst", "chat messages one client may send at once");
   }
 };
 
@@ -271,7 +233,7 @@ struct chat_limits {
 };
 
 void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
-                   std::shared_ptr<std::atomic<std::uint16_t>> port, chat_limits limits) {
+                   const sio::app& a, chat_limits limits) {
   auto welcome = notice("welcome", "You are " + s.id() + ".");
   welcome["id"] = s.id();
   welcome["maxMessageChars"] = limits.max_message_chars;
@@ -288,7 +250,7 @@ void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
   // When this client was last told that it floods; at most one warning per 5 s.
   auto warned_at = std::make_shared<std::chrono::steady_clock::time_point>();
 
-  s.on("chat message", [nsp, port, limits, bucket, warned_at](sio::socket& s, sio::event& e) {
+  s.on("chat message", [nsp, &a, limits, bucket, warned_at](sio::socket& s, sio::event& e) {
     if (!bucket->take()) {
       auto now = std::chrono::steady_clock::now();
       if (now - *warned_at >= std::chrono::seconds{5}) { // once per flood, not per dropped message
@@ -314,14 +276,14 @@ void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
     }
     if (auto all = everyone(nsp, s.self()))
       all->emit("chat message",
-                "port:" + std::to_string(port->load()) + " user:" + s.id() + " msg:" + text);
+                "port:" + std::to_string(a.port()) + " user:" + s.id() + " msg:" + text);
   });
 
   // The benchmark contract.
   s.on("echo", [](sio::socket&, sio::event& e) { e.ack(e.args); });
   // Which process serves this client (--workers: which worker): {port, pid}.
-  s.on("where", [port](sio::socket&, sio::event& e) {
-    e.ack(sio::json::array({sio::json{{"port", port->load()}, {"pid", ::getpid()}}}));
+  s.on("where", [&a](sio::socket&, sio::event& e) {
+    e.ack(sio::json::array({sio::json{{"port", a.port()}, {"pid", ::getpid()}}}));
   });
   // Clients connected across the whole cluster (this node alone when single).
   s.on("online", [nsp](sio::socket& s, sio::event& e) {
@@ -354,35 +316,21 @@ void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
   });
 }
 
-int run(caf::actor_system& sys, const config& cfg) {
+/// Serves the page and the chat on `a`; throws if the files are missing.
+void start(sio::app& a, const config& cfg) {
+  if (cfg.flood_rate <= 0 || cfg.flood_burst < 1)
+    throw std::invalid_argument("--flood-rate must be > 0 and --flood-burst >= 1");
   auto index = cfg.public_dir + "/index.html";
-  if (!readable(index)) {
-    std::cerr << "sio-chat: cannot read " << index << " (set --public-dir)" << std::endl;
-    return 1;
-  }
-  if (!readable(cfg.client_bundle)) {
-    std::cerr << "sio-chat: cannot read the browser client bundle " << cfg.client_bundle
-              << "\n  it comes from npm: build with npm on the PATH (the build runs `npm ci` "
-                 "for apps/chat/package.json), run scripts/run-chat, or pass --client-bundle "
-                 "PATH/socket.io-client/dist/socket.io.min.js"
-              << std::endl;
-    return 1;
-  }
+  if (!readable(index))
+    throw std::runtime_error("cannot read " + index + " (set --public-dir)");
+  if (!readable(cfg.client_bundle))
+    throw std::runtime_error(
+      "cannot read the browser client bundle " + cfg.client_bundle
+      + "\n  it comes from npm: build with npm on the PATH (the build runs `npm ci` for "
+        "apps/chat/package.json), run scripts/run-chat, or pass --client-bundle "
+        "PATH/socket.io-client/dist/socket.io.min.js");
 
-  sio::listen_options listen;
-  listen.host = cfg.host;
-  listen.port = cfg.port;
-  listen.io_threads = std::max(1u, cfg.io_threads);
-  listen.max_connections_per_ip = cfg.max_connections_per_ip;
-  if (auto b = sio::parse_balance(cfg.balance)) {
-    listen.balance = *b;
-  } else {
-    std::cerr << "sio-chat: --balance wants least-connection, round-robin or random, got '"
-              << cfg.balance << "'" << std::endl;
-    return 1;
-  }
-  sio::http_server http{sys, listen};
-
+  auto& http = a.http();
   const std::string html = "text/html; charset=utf-8";
   const std::string js = "application/javascript; charset=utf-8";
   http.serve_file("/", index, html);
@@ -394,107 +342,25 @@ int run(caf::actor_system& sys, const config& cfg) {
   http.serve_file("/socket.io/socket.io.min.js.map", cfg.client_bundle + ".map",
                   "application/json");
 
-  sio::server_options io_opts;
-  io_opts.engine.max_http_buffer_size = cfg.max_http_buffer_size;
-  io_opts.engine.max_sessions = cfg.max_sessions;
-  io_opts.max_rooms_per_socket = cfg.max_rooms_per_socket;
-  io_opts.max_dynamic_namespaces = cfg.max_dynamic_namespaces;
-  if (!cfg.cluster_listen.empty() || !cfg.join.empty()) {
-    io_opts.cluster.enabled = true;
-    io_opts.cluster.join = cfg.join;
-    io_opts.cluster.insecure = cfg.cluster_insecure;
-    if (!cfg.cluster_listen.empty()
-        && !sio::split_host_port(cfg.cluster_listen, io_opts.cluster.listen_host,
-                                 io_opts.cluster.listen_port)) {
-      std::cerr << "sio-chat: --cluster-listen wants host:port, got '" << cfg.cluster_listen
-                << "'" << std::endl;
-      return 1;
-    }
-  }
-  std::unique_ptr<sio::server> io_ptr;
-  try {
-    io_ptr = std::make_unique<sio::server>(sys, io_opts);
-  } catch (const std::exception& ex) {
-    std::cerr << "sio-chat: " << ex.what() << std::endl;
-    return 1;
-  }
-  auto& io = *io_ptr;
-  auto main_nsp = io.of("/");
+  auto main_nsp = a.io().of("/");
   weak_namespace nsp = main_nsp.state();
-  auto roster = sys.spawn(roster_actor, nsp);
-  auto port = std::make_shared<std::atomic<std::uint16_t>>(0);
+  auto roster = a.system().spawn(roster_actor, nsp);
+  a.on_stop([roster] { caf::anon_send_exit(roster, caf::exit_reason::user_shutdown); });
   chat_limits limits{cfg.max_message_chars, cfg.flood_rate, cfg.flood_burst};
-  main_nsp.on_connection([nsp, roster, port, limits](sio::socket& s) {
-    on_connection(s, nsp, roster, port, limits);
+  main_nsp.on_connection([nsp, roster, &a, limits](sio::socket& s) {
+    on_connection(s, nsp, roster, a, limits);
   });
-  http.serve(io);
-
-  std::uint16_t bound = 0;
-  try {
-    bound = http.start();
-  } catch (const std::exception& ex) {
-    std::cerr << "sio-chat: cannot listen on " << cfg.host << ":" << cfg.port << ": " << ex.what()
-              << std::endl;
-    caf::anon_send_exit(roster, caf::exit_reason::user_shutdown);
-    return 1;
-  }
-  port->store(bound);
-  std::unique_ptr<sio::primary_link> primary;
-  if (cfg.worker_socket >= 0)
-    primary = std::make_unique<sio::primary_link>(http, cfg.worker_socket, cfg.worker_report);
-  if (primary) {
-    // Its own listener is for direct debugging; clients come through the primary.
-    std::cout << "sio-chat worker (pid " << ::getpid() << ") serving on port " << bound
-              << ", cluster endpoint 127.0.0.1:" << io.cluster_port() << std::endl;
-  } else {
-    std::cout << "sio-chat listening on http://" << cfg.host << ":" << bound << std::endl;
-  }
-  if (io.cluster_port() != 0 && !primary)
-    std::cout << "sio-chat cluster endpoint " << io_opts.cluster.listen_host << ":"
-              << io.cluster_port() << std::endl;
-  if (!primary)
-    std::cout << "open http://" << (cfg.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.host)
-              << ":" << bound << "/ in a browser (Ctrl-C stops)" << std::endl;
-  sio::wait_for_shutdown_signal();
-  primary.reset();
-  http.stop();
-  caf::anon_send_exit(roster, caf::exit_reason::user_shutdown);
-  return 0;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-  sio::block_shutdown_signals(); // before any thread exists: SIGTERM goes to wait_for_shutdown_signal()
   config cfg;
-  sio::configure_cluster(cfg);
-  auto args = sio::normalize_cli_args(argc, argv);
-  cfg.join = sio::take_repeated_option(args, "join");
-  if (auto err = cfg.parse(std::move(args))) {
-    std::cerr << "sio-chat: " << cfg.render(err) << std::endl;
-    return 1;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
-  if (cfg.flood_rate <= 0 || cfg.flood_burst < 1) {
-    std::cerr << "sio-chat: --flood-rate must be > 0 and --flood-burst >= 1" << std::endl;
-    return 1;
-  }
-  bool primary = cfg.workers > 0 && cfg.worker_socket < 0;
-  if (primary && !cfg.cluster_insecure && cfg.openssl_certificate.empty())
-    sio::use_run_credentials(cfg); // the workers' cluster, sealed without any set-up
-  caf::actor_system sys{cfg};
-  if (primary) {
-    sio::primary_options po;
-    po.host = cfg.host;
-    po.port = cfg.port;
-    po.workers = cfg.workers;
-    po.cluster_insecure = cfg.cluster_insecure;
-    po.name = "sio-chat";
-    auto b = sio::parse_balance(cfg.balance);
-    po.balance = b ? *b : sio::balance_method::least_connection;
-    po.worker_command = sio::worker_command_from(argc, argv);
-    return sio::run_primary(sys, po);
-  }
-  return run(sys, cfg);
+  sio::app_setup setup;
+  setup.start = [&cfg](sio::app& a) { start(a, cfg); };
+  setup.started = [&cfg](sio::app& a) {
+    std::cout << "open http://" << (cfg.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.host)
+              << ":" << a.port() << "/ in a browser (Ctrl-C stops)" << std::endl;
+  };
+  return sio::run_app(argc, argv, cfg, "sio-chat", std::move(setup));
 }

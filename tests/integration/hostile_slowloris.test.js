@@ -8,7 +8,7 @@
 //   http_connection (src/net/http_connection.cpp): the whole request must
 //     arrive within listen_options::idle_timeout, 60 s (one deadline set
 //     before the read, not renewed per byte);
-//   the primary (src/net/worker_pool.cpp): a request head within 10 s.
+//   the primary (src/supervision/worker_pool.cpp): a request head within 10 s.
 // Both servers are attacked at once, so the suite takes about 65 s.
 
 const { describe, it, before, after } = require('node:test');

@@ -36,50 +36,6 @@ using std::chrono::milliseconds;
 
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
-struct config : caf::actor_system_config {
-  std::uint16_t port = 3000;
-  std::string host = "127.0.0.1";
-  std::int64_t ping_interval = 25000;
-  std::int64_t ping_timeout = 20000;
-  std::int64_t connect_timeout = 45000;
-  unsigned io_threads = 1;
-  std::string balance = "least-connection";
-  bool cluster_insecure = false; // plain BASP: see cluster_options::insecure
-  std::string cluster_listen;     // host:port; empty: a single node
-  unsigned workers = 0;           // worker processes behind one primary
-  int worker_socket = -1;         // set by a primary for its workers
-  int worker_report = -1;
-  // Caps against abusive clients (0: off); see listen/engine/server_options.
-  std::size_t max_connections_per_ip = 0;
-  std::size_t max_sessions = 0;
-  std::size_t max_rooms_per_socket = 0;
-  std::size_t max_dynamic_namespaces = 0;
-  std::vector<std::string> join;  // from repeated --join (taken out in main)
-  config() {
-    opt_group{custom_options_, "global"}
-      .add(port, "port,p", "listen port (0: any free port)")
-      .add(host, "host", "bind address")
-      .add(ping_interval, "ping-interval", "Engine.IO ping interval in ms")
-      .add(ping_timeout, "ping-timeout", "Engine.IO ping timeout in ms")
-      .add(connect_timeout, "connect-timeout", "ms a client has to join a namespace")
-      .add(io_threads, "io-threads", "I/O shards (Asio threads)")
-      .add(balance, "balance", "least-connection, round-robin or random")
-      .add(cluster_insecure, "cluster-insecure",
-           "cluster links without TLS: anyone who reaches the cluster port joins (unsafe)")
-      .add(cluster_listen, "cluster-listen", "host:port of this node's cluster endpoint")
-      .add(workers, "workers", "worker processes behind one primary (0: a single process)")
-      .add(max_connections_per_ip, "max-connections-per-ip",
-           "open connections one client address may have (0: no limit)")
-      .add(max_sessions, "max-sessions", "Engine.IO sessions open at once (0: no limit)")
-      .add(max_rooms_per_socket, "max-rooms-per-socket",
-           "rooms one socket may join besides its own (0: no limit)")
-      .add(max_dynamic_namespaces, "max-dynamic-namespaces",
-           "namespaces dynamic matchers may create (0: no limit)")
-      .add(worker_socket, "worker-socket", "(set by the primary) hand-over socket")
-      .add(worker_report, "worker-report", "(set by the primary) load report socket");
-  }
-};
-
 // -- small helpers --------------------------------------------------------------
 
 /// The i-th argument of an event, or null if the client sent fewer.
@@ -372,34 +328,9 @@ caf::behavior actor_namespace(caf::stateful_actor<actor_namespace_state>* self, 
 
 // -- the app ------------------------------------------------------------------------
 
-void run(caf::actor_system& sys, const config& cfg) {
-  sio::listen_options listen;
-  listen.host = cfg.host;
-  listen.port = cfg.port;
-  listen.io_threads = std::max(1u, cfg.io_threads);
-  auto balance = sio::parse_balance(cfg.balance);
-  if (!balance)
-    throw std::runtime_error("--balance wants least-connection, round-robin or random");
-  listen.balance = *balance;
-  listen.max_connections_per_ip = cfg.max_connections_per_ip;
-  sio::http_server http{sys, listen};
-
-  sio::server_options opts;
-  opts.engine.ping_interval = milliseconds{cfg.ping_interval};
-  opts.engine.ping_timeout = milliseconds{cfg.ping_timeout};
-  opts.connect_timeout = milliseconds{cfg.connect_timeout};
-  opts.engine.max_sessions = cfg.max_sessions;
-  opts.max_rooms_per_socket = cfg.max_rooms_per_socket;
-  opts.max_dynamic_namespaces = cfg.max_dynamic_namespaces;
-  if (!cfg.cluster_listen.empty()) {
-    opts.cluster.enabled = true;
-    opts.cluster.join = cfg.join;
-    opts.cluster.insecure = cfg.cluster_insecure;
-    if (!sio::split_host_port(cfg.cluster_listen, opts.cluster.listen_host,
-                              opts.cluster.listen_port))
-      throw std::runtime_error("--cluster-listen wants host:port");
-  }
-  sio::server io{sys, opts};
+void start(sio::app& a) {
+  auto& io = a.io();
+  auto& http = a.http();
   auto log = std::make_shared<disconnect_log>();
 
   // The handlers reference `io` (not a namespace_handle, which would keep its
@@ -447,58 +378,18 @@ void run(caf::actor_system& sys, const config& cfg) {
     s.on("echo", [](sio::socket& s, sio::event& e) { ack_one(e, json{{"nsp", s.nsp()}, {"args", e.args}}); });
   });
 
-  auto handler = sys.spawn(actor_namespace, "/actor");
+  auto handler = a.system().spawn(actor_namespace, "/actor");
   io.of("/actor").on_connection([handler, log](sio::socket& s) {
     record_disconnect(log, s);
     s.forward_events_to(handler);
   });
 
-  http.serve(io);
-  auto port = http.start();
-  std::unique_ptr<sio::primary_link> primary;
-  if (cfg.worker_socket >= 0)
-    primary = std::make_unique<sio::primary_link>(http, cfg.worker_socket, cfg.worker_report);
-  else
-    std::cout << "sio-test-server listening on http://" << cfg.host << ":" << port << std::endl;
-  if (io.cluster_port() != 0)
-    std::cout << "sio-test-server cluster endpoint " << opts.cluster.listen_host << ":"
-              << io.cluster_port() << std::endl;
-  sio::wait_for_shutdown_signal();
-  primary.reset();
-  http.stop();
-  caf::anon_send_exit(handler, caf::exit_reason::user_shutdown);
+  a.on_stop([handler] { caf::anon_send_exit(handler, caf::exit_reason::user_shutdown); });
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-  sio::block_shutdown_signals();
-  config cfg;
-  sio::configure_cluster(cfg);
-  auto args = sio::normalize_cli_args(argc, argv);
-  cfg.join = sio::take_repeated_option(args, "join");
-  if (auto err = cfg.parse(std::move(args))) {
-    std::cerr << "sio-test-server: " << cfg.render(err) << std::endl;
-    return 1;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
-  bool primary = cfg.workers > 0 && cfg.worker_socket < 0;
-  if (primary && !cfg.cluster_insecure && cfg.openssl_certificate.empty())
-    sio::use_run_credentials(cfg); // the workers' cluster, sealed without any set-up
-  caf::actor_system sys{cfg};
-  if (primary) {
-    sio::primary_options po;
-    po.host = cfg.host;
-    po.port = cfg.port;
-    po.workers = cfg.workers;
-    po.cluster_insecure = cfg.cluster_insecure;
-    po.name = "sio-test-server";
-    auto b = sio::parse_balance(cfg.balance);
-    po.balance = b ? *b : sio::balance_method::least_connection;
-    po.worker_command = sio::worker_command_from(argc, argv);
-    return sio::run_primary(sys, po);
-  }
-  run(sys, cfg);
-  return 0;
+  sio::app_config cfg;
+  return sio::run_app(argc, argv, cfg, "sio-test-server", {start});
 }

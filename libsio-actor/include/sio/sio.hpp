@@ -2,6 +2,7 @@
 // Include this one header.
 #pragma once
 
+#include "sio/app.hpp"
 #include "sio/balance.hpp"
 #include "sio/cli.hpp"
 #include "sio/cluster_options.hpp"

@@ -1,0 +1,173 @@
+#include "sio/app.hpp"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+
+#include <caf/actor_system.hpp>
+
+#include "sio/balance.hpp"
+#include "sio/cli.hpp"
+#include "sio/cluster_options.hpp"
+#include "sio/http_server.hpp"
+#include "sio/signals.hpp"
+#include "sio/workers.hpp"
+
+namespace sio {
+
+app_config::app_config() {
+  configure_cluster(*this);
+  opt_group{custom_options_, "global"}
+    .add(port, "port,p", "listen port (0: any free port)")
+    .add(host, "host", "bind address")
+    .add(io_threads, "io-threads", "I/O shards (Asio threads); the acceptor spreads connections")
+    .add(balance, "balance", "how connections are spread: least-connection, round-robin or random")
+    .add(ping_interval, "ping-interval", "Engine.IO ping interval in ms")
+    .add(ping_timeout, "ping-timeout", "Engine.IO ping timeout in ms")
+    .add(connect_timeout, "connect-timeout", "ms a client has to join a namespace")
+    .add(max_http_buffer_size, "max-http-buffer-size",
+         "largest packet a client may send, in bytes (larger: disconnected)")
+    .add(max_connections_per_ip, "max-connections-per-ip",
+         "open connections one client address may have (0: no limit)")
+    .add(max_sessions, "max-sessions", "Engine.IO sessions open at once (0: no limit)")
+    .add(max_rooms_per_socket, "max-rooms-per-socket",
+         "rooms one socket may join besides its own (0: no limit)")
+    .add(max_dynamic_namespaces, "max-dynamic-namespaces",
+         "namespaces dynamic matchers may create (0: no limit)")
+    .add(workers, "workers",
+         "worker processes behind one primary (0: a single process); sessions stay sticky")
+    .add(cluster_listen, "cluster-listen",
+         "host:port of this node's cluster endpoint (e.g. 127.0.0.1:4001; port 0 picks one)")
+    .add(cluster_insecure, "cluster-insecure",
+         "cluster links without TLS: anyone who reaches the cluster port joins (unsafe)")
+    .add(worker_socket, "worker-socket", "(set by the primary) hand-over socket")
+    .add(worker_report, "worker-report", "(set by the primary) load report socket");
+  // --join host:port (repeatable) is taken from the command line by run_app:
+  // CAF 0.17 has no repeated options.
+}
+
+listen_options app_config::to_listen_options() const {
+  listen_options l;
+  l.host = host;
+  l.port = port;
+  l.io_threads = std::max(1u, io_threads);
+  auto b = parse_balance(balance);
+  if (!b)
+    throw std::invalid_argument("--balance wants least-connection, round-robin or random, got '"
+                                + balance + "'");
+  l.balance = *b;
+  l.max_connections_per_ip = max_connections_per_ip;
+  return l;
+}
+
+server_options app_config::to_server_options() const {
+  server_options s;
+  s.engine.ping_interval = std::chrono::milliseconds{ping_interval};
+  s.engine.ping_timeout = std::chrono::milliseconds{ping_timeout};
+  s.engine.max_http_buffer_size = max_http_buffer_size;
+  s.engine.max_sessions = max_sessions;
+  s.connect_timeout = std::chrono::milliseconds{connect_timeout};
+  s.max_rooms_per_socket = max_rooms_per_socket;
+  s.max_dynamic_namespaces = max_dynamic_namespaces;
+  if (!cluster_listen.empty() || !join.empty()) {
+    s.cluster.enabled = true;
+    s.cluster.join = join;
+    s.cluster.insecure = cluster_insecure;
+    if (!cluster_listen.empty()
+        && !split_host_port(cluster_listen, s.cluster.listen_host, s.cluster.listen_port))
+      throw std::invalid_argument("--cluster-listen wants host:port, got '" + cluster_listen + "'");
+  }
+  return s;
+}
+
+namespace {
+
+int fail(const std::string& name, const std::string& why) {
+  std::cerr << name << ": " << why << std::endl;
+  return 1;
+}
+
+int run_primary_for(caf::actor_system& sys, const app_config& cfg, const std::string& name,
+                    int argc, char** argv) {
+  primary_options po;
+  po.host = cfg.host;
+  po.port = cfg.port;
+  po.workers = cfg.workers;
+  po.cluster_insecure = cfg.cluster_insecure;
+  po.name = name;
+  po.balance = cfg.to_listen_options().balance;
+  po.worker_command = worker_command_from(argc, argv);
+  return run_primary(sys, po);
+}
+
+} // namespace
+
+int run_app(int argc, char** argv, app_config& cfg, const std::string& name, app_setup setup) {
+  block_shutdown_signals(); // before any thread exists: the signals reach wait_for_shutdown_signal()
+  auto args = normalize_cli_args(argc, argv);
+  cfg.join = take_repeated_option(args, "join");
+  if (auto err = cfg.parse(std::move(args)))
+    return fail(name, cfg.render(err));
+  if (cfg.cli_helptext_printed)
+    return 0;
+  listen_options lo;
+  server_options so;
+  try {
+    lo = cfg.to_listen_options();
+    so = cfg.to_server_options();
+    if (setup.options)
+      setup.options(lo, so);
+  } catch (const std::exception& e) {
+    return fail(name, e.what());
+  }
+  bool primary = cfg.workers > 0 && cfg.worker_socket < 0;
+  if (primary && !cfg.cluster_insecure && cfg.openssl_certificate.empty())
+    use_run_credentials(cfg); // the workers' cluster, sealed without any set-up
+  caf::actor_system sys{cfg};
+  if (primary)
+    return run_primary_for(sys, cfg, name, argc, argv);
+
+  std::unique_ptr<http_server> http;
+  std::unique_ptr<server> io;
+  std::unique_ptr<app> a;
+  try {
+    http = std::make_unique<http_server>(sys, lo);
+    io = std::make_unique<server>(sys, so);
+    a = std::make_unique<app>(sys, cfg, *http, *io);
+    if (setup.start)
+      setup.start(*a);
+    http->serve(*io);
+    a->port_ = http->start();
+  } catch (const std::exception& e) {
+    if (a)
+      for (auto i = a->on_stop_.rbegin(); i != a->on_stop_.rend(); ++i)
+        (*i)();
+    return fail(name, e.what());
+  }
+  std::unique_ptr<primary_link> link;
+  if (cfg.worker_socket >= 0) {
+    link = std::make_unique<primary_link>(*http, cfg.worker_socket, cfg.worker_report);
+    // Its own listener is for direct debugging; clients come through the primary.
+    std::cout << name << " worker (pid " << ::getpid() << ") serving on port " << a->port()
+              << ", cluster endpoint 127.0.0.1:" << io->cluster_port() << std::endl;
+  } else {
+    std::cout << name << " listening on http://" << lo.host << ":" << a->port() << std::endl;
+    if (io->cluster_port() != 0)
+      std::cout << name << " cluster endpoint " << so.cluster.listen_host << ":"
+                << io->cluster_port() << std::endl;
+    if (setup.started)
+      setup.started(*a);
+  }
+  wait_for_shutdown_signal();
+  link.reset();
+  http->stop(); // every session closes: no handler runs after this
+  for (auto i = a->on_stop_.rbegin(); i != a->on_stop_.rend(); ++i)
+    (*i)();
+  io.reset(); // its handlers may hold a reference to the app
+  a.reset();
+  return 0;
+}
+
+} // namespace sio
