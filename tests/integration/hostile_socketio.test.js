@@ -186,8 +186,9 @@ describe('hostile Socket.IO packets', () => {
       { label: `${n} CONNECT_ERRORs or a close (got ${ws.texts.filter((t) => t.startsWith('44/nope-')).length})` });
     ws.destroy();
     // The same through the /admin middleware, which refuses without a token
-    // (CONNECTs to a namespace whose CONNECT is still pending may be dropped):
-    // at least one refusal, and then the right token still gets in.
+    // (a CONNECT to a namespace whose CONNECT is still pending waits, the
+    // last one only, for the pending one to end): at least one refusal, and
+    // then the right token, sent last, still gets in.
     const ws2 = await RawWebSocket.open(target.server.port);
     ws2.send(Buffer.concat(Array.from({ length: 5000 }, () => wsFrame({ payload: '40/admin,{"token":"no"}' }))));
     await ws2.waitText((t) => t.startsWith('44/admin,'), 10000, 'a refusal');

@@ -1,6 +1,7 @@
 #include "socketio/client_handler.hpp"
 
 #include <map>
+#include <optional>
 
 #include <caf/all.hpp>
 
@@ -53,13 +54,19 @@ public:
       // one step: the client may answer that packet at once.
       [this, c](socket_connected_atom, const std::string& nsp,
                 std::vector<engineio::packet_ptr>& connect_packets) {
-        if (auto i = sockets_.find(nsp); i != sockets_.end())
+        if (auto i = sockets_.find(nsp); i != sockets_.end()) {
           i->second.connected = true;
+          i->second.next_connect.reset(); // a CONNECT to a joined namespace is ignored
+        }
         c->write(std::move(connect_packets), false);
       },
       [this, c](socket_gone_atom, const std::string& nsp, bool close,
                 std::vector<engineio::packet_ptr>& last_packets) {
-        sockets_.erase(nsp);
+        std::optional<packet> next;
+        if (auto i = sockets_.find(nsp); i != sockets_.end()) {
+          next = std::move(i->second.next_connect);
+          sockets_.erase(i);
+        }
         c->write(std::move(last_packets), false);
         if (close) {
           // Node's socket.disconnect(true) (client._disconnect()): every other
@@ -72,7 +79,10 @@ public:
           }
           sockets_.clear();
           c->close_session("forced server close");
+          return;
         }
+        if (next) // refused (or left) while another CONNECT waited: that one's turn
+          connect(*c, std::move(*next));
       },
       [this, c](connect_timeout_atom) {
         bool any = false;
@@ -97,6 +107,10 @@ private:
   struct socket_entry {
     caf::actor socket;
     bool connected = false;
+    /// The last CONNECT to this namespace that came while its middlewares
+    /// ran: tried once they refused. Only the last is kept, so a burst of
+    /// CONNECTs costs one middleware run at a time and the newest is not lost.
+    std::optional<packet> next_connect;
   };
 
   void on_packet(engineio::session_context& ctx, packet p) {
@@ -118,8 +132,11 @@ private:
   }
 
   void connect(engineio::session_context& ctx, packet p) {
-    if (sockets_.count(p.nsp))
+    if (auto i = sockets_.find(p.nsp); i != sockets_.end()) {
+      if (!i->second.connected)
+        i->second.next_connect = std::move(p);
       return;
+    }
     json auth = p.data ? std::move(*p.data) : json::object();
     auto ns = server_->find_for_connect(p.nsp, auth);
     if (!ns) {
@@ -138,7 +155,7 @@ private:
       own->auth = std::move(auth);
       cfg.handshake = std::move(own);
     }
-    sockets_[p.nsp] = socket_entry{spawn_socket(ctx.self(), std::move(cfg)), false};
+    sockets_[p.nsp] = socket_entry{spawn_socket(ctx.self(), std::move(cfg)), false, std::nullopt};
   }
 
   std::shared_ptr<server_state> server_;
