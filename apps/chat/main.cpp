@@ -4,7 +4,7 @@
 //   /socket.io/              the Socket.IO endpoint
 // Events (namespace "/"):
 //   chat message  client -> server: a string; server -> everyone:
-//                 "port:<listen port> user:<socket id> msg:<text>"
+//                 "port:<the port clients connect to> user:<socket id> msg:<text>"
 //   users         server -> this node's clients: {"count": n, "users": [ids...], "truncated": bool}
 //   notice        server -> clients: {"kind": "welcome"|"join"|"leave"|"error"|"warning", "text": ...}
 //   echo          acks its arguments back at once          (benchmark contract)
@@ -234,7 +234,11 @@ struct chat_limits {
 
 void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
                    const sio::app& a, chat_limits limits) {
-  auto welcome = notice("welcome", "You are " + s.id() + ".");
+  bool in_worker = a.config().worker_socket >= 0;
+  auto welcome = notice("welcome", "You are " + s.id() + "."
+                                     + (in_worker ? " Served by worker pid "
+                                                      + std::to_string(::getpid()) + "."
+                                                  : std::string{}));
   welcome["id"] = s.id();
   welcome["maxMessageChars"] = limits.max_message_chars;
   welcome["floodRate"] = limits.flood_rate;

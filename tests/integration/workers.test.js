@@ -48,12 +48,17 @@ describe('sio-chat --workers 3', () => {
       assert.equal(perWorker.size, 3, `workers used: ${[...perWorker.entries()]}`);
       for (const [pid, n] of perWorker)
         assert.ok(n >= 90 && n <= 110, `worker ${pid} got ${n} of 300`);
+      // Every worker names the port the clients connected to (the
+      // primary's), not its own internal one.
+      for (const w of where)
+        assert.equal(w.port, primary.port, `worker ${w.pid} says port ${w.port}`);
       // One broadcast reaches the clients of every worker.
       const seen = clients.slice(0, 30).map((c) => new Promise((resolve) => {
-        c.on('chat message', (m) => { if (m.endsWith('msg:hello workers')) resolve(); });
+        c.on('chat message', (m) => { if (m.endsWith('msg:hello workers')) resolve(m); });
       }));
       clients[0].emit('chat message', 'hello workers');
-      await withTimeout(Promise.all(seen), 5000, 'broadcast at 30 clients');
+      const got = await withTimeout(Promise.all(seen), 5000, 'broadcast at 30 clients');
+      assert.ok(got[0].startsWith(`port:${primary.port} user:`), got[0]);
     } finally {
       await pool.closeAll();
     }

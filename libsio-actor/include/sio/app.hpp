@@ -55,6 +55,7 @@ struct app_config : caf::actor_system_config {
   /// Set by a primary on its workers' command lines, never by hand.
   int worker_socket = -1;
   int worker_report = -1;
+  std::uint16_t public_port = 0; // the primary's port: the one clients reach
 
   /// The listener and server options the command line asked for.
   listen_options to_listen_options() const;
@@ -83,8 +84,13 @@ public:
   const app_config& config() const noexcept { return cfg_; }
   http_server& http() noexcept { return http_; }
   server& io() noexcept { return io_; }
-  /// The bound HTTP port; 0 until the listener has started.
-  std::uint16_t port() const noexcept { return port_.load(); }
+  /// The port clients connect to: in a --workers worker the primary's,
+  /// otherwise the bound one; 0 until the listener has started.
+  std::uint16_t port() const noexcept {
+    return cfg_.public_port != 0 && port_.load() != 0 ? cfg_.public_port : port_.load();
+  }
+  /// This process's own bound port (a worker's is for direct debugging only).
+  std::uint16_t listen_port() const noexcept { return port_.load(); }
   /// Runs after SIGINT/SIGTERM once the listener has stopped and every
   /// session closed (in reverse order of registration), or when start fails:
   /// stop the program's own actors here.

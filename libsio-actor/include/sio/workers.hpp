@@ -31,8 +31,9 @@ struct primary_options {
   balance_method balance = balance_method::least_connection;
   /// A worker's command line (argv[0] first). The primary appends
   /// --worker-socket=FD --worker-report=FD --join=<its cluster address>
-  /// --cluster-listen=127.0.0.1:0 --port=0, and its --openssl.certificate,
-  /// --openssl.key and --openssl.cafile.
+  /// --cluster-listen=127.0.0.1:0 --port=0 --public-port=<its own port>, and
+  /// its --openssl.certificate, --openssl.key and --openssl.cafile
+  /// (sio::app_config has every one of them).
   std::vector<std::string> worker_command;
   /// SIGTERM: how long workers get to close their sessions before SIGKILL.
   std::chrono::milliseconds stop_timeout{10000};

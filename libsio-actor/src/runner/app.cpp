@@ -43,7 +43,8 @@ app_config::app_config() {
     .add(cluster_insecure, "cluster-insecure",
          "cluster links without TLS: anyone who reaches the cluster port joins (unsafe)")
     .add(worker_socket, "worker-socket", "(set by the primary) hand-over socket")
-    .add(worker_report, "worker-report", "(set by the primary) load report socket");
+    .add(worker_report, "worker-report", "(set by the primary) load report socket")
+    .add(public_port, "public-port", "(set by the primary) the port clients connect to");
   // --join host:port (repeatable) is taken from the command line by run_app:
   // CAF 0.17 has no repeated options.
 }
@@ -150,7 +151,7 @@ int run_app(int argc, char** argv, app_config& cfg, const std::string& name, app
   if (cfg.worker_socket >= 0) {
     link = std::make_unique<primary_link>(*http, cfg.worker_socket, cfg.worker_report);
     // Its own listener is for direct debugging; clients come through the primary.
-    std::cout << name << " worker (pid " << ::getpid() << ") serving on port " << a->port()
+    std::cout << name << " worker (pid " << ::getpid() << ") serving on port " << a->listen_port()
               << ", cluster endpoint 127.0.0.1:" << io->cluster_port() << std::endl;
   } else {
     std::cout << name << " listening on http://" << lo.host << ":" << a->port() << std::endl;

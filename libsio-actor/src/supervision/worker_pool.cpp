@@ -161,9 +161,10 @@ public:
     };
     ac.count_in_token = false; // the loads are the workers' reports (update_load)
     acceptor_actor_ = spawn_acceptor(sys_, std::move(ac));
+    public_port_ = acceptor_.local_endpoint().port();
     // Before the workers exist: this is the line to read, not theirs.
     std::cout << opts_.name << " listening on http://" << opts_.host << ":"
-              << acceptor_.local_endpoint().port() << " (primary, " << opts_.workers
+              << public_port_ << " (primary, " << opts_.workers
               << " workers)" << std::endl;
     for (auto& slot : slots_)
       start_worker(slot);
@@ -193,6 +194,7 @@ private:
     args.push_back("--join=" + cluster_address_);
     args.push_back("--cluster-listen=127.0.0.1:0");
     args.push_back("--port=0");
+    args.push_back("--public-port=" + std::to_string(public_port_));
     // The workers present the primary's certificate (the passphrase, if any,
     // stays out of the command line: they read it where the primary did).
     const auto& sys_cfg = sys_.config();
@@ -472,6 +474,7 @@ private:
   std::thread io_thread_;
   std::unique_ptr<server> cluster_;
   std::string cluster_address_;
+  std::uint16_t public_port_ = 0; // where clients connect (the workers' --public-port)
   caf::actor acceptor_actor_;
   std::mutex mutex_;
   std::vector<std::shared_ptr<worker_slot>> slots_;
