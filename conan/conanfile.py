@@ -19,7 +19,7 @@ import shutil
 from conan import ConanFile
 from conan.tools.build import can_run, check_min_cppstd
 from conan.tools.cmake import CMake, CMakeDeps, CMakeToolchain, cmake_layout
-from conan.tools.files import copy
+from conan.tools.files import copy, rmdir
 
 required_conan_version = ">=2.0"
 
@@ -130,10 +130,15 @@ class SioActorConan(ConanFile):
     def package(self):
         cmake = CMake(self)
         cmake.install()
+        # Conan consumers get the config Conan generates (package_info below);
+        # the one `cmake --install` writes would compete with it.
+        rmdir(self, os.path.join(self.package_folder, "lib", "cmake"))
 
     def package_info(self):
         self.cpp_info.set_property("cmake_file_name", "sio-actor")
-        self.cpp_info.set_property("cmake_target_name", "sio::sio-actor")
+        self.cpp_info.set_property("cmake_target_name", "sio-actor::sio-actor")
+        # The name earlier versions of this recipe gave (kept as an alias in the build tree too).
+        self.cpp_info.set_property("cmake_target_aliases", ["sio::sio-actor"])
         self.cpp_info.libs = ["sio-actor"]
         # PUBLIC compile definitions of the sio-actor target.
         self.cpp_info.defines = ["BOOST_BEAST_USE_STD_STRING_VIEW", "BOOST_ASIO_NO_DEPRECATED"]
