@@ -108,8 +108,9 @@ caf::result<std::vector<json>, bool> server_emit_with_ack(cluster_adapter self,
     return rp;
   }
   server_event out{self->state.nsp, ev.event, to_bytes(ev.args), ev.timeout.count()};
-  self->request(self->state.cluster, ev.timeout + relay_margin, cluster::server_emit_ack_atom::value,
-                out)
+  self
+    ->request(self->state.cluster, ev.timeout + relay_margin, cluster::server_emit_ack_atom::value,
+              out)
     .then(
       [rp](std::vector<std::string>& answers, bool all) mutable {
         std::vector<json> decoded;
@@ -195,8 +196,9 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
     [=](server_count_atom) -> caf::result<std::size_t> {
       auto rp = self->make_response_promise<std::size_t>();
       self->request(self->state.cluster, caf::infinite, members_atom::value)
-        .then([rp](const std::vector<std::string>& others) mutable { rp.deliver(others.size() + 1); },
-              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        .then(
+          [rp](const std::vector<std::string>& others) mutable { rp.deliver(others.size() + 1); },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
   };

@@ -66,7 +66,8 @@ void gather_acks(self_ptr self, local_adapter_state& st, const broadcast_target&
       .then(
         [g, finish_one](json& answer) {
           // Node hands the first ack argument of each client.
-          g->results.push_back(answer.is_array() && !answer.empty() ? std::move(answer[0]) : json());
+          g->results.push_back(answer.is_array() && !answer.empty() ? std::move(answer[0])
+                                                                    : json());
           finish_one();
         },
         [g, finish_one](caf::error& err) {

@@ -61,6 +61,7 @@ void run_server_side(const local_adapter_state& st, const server_side_event& ev,
 } // namespace local_part
 
 /// The adapter of namespace `ns` on a single node.
-adapter_actor spawn_local_adapter(caf::actor_system& sys, const std::shared_ptr<namespace_state>& ns);
+adapter_actor spawn_local_adapter(caf::actor_system& sys,
+                                  const std::shared_ptr<namespace_state>& ns);
 
 } // namespace sio::socketio

@@ -63,7 +63,9 @@ void namespace_handle::server_side_emit_with_ack(const std::string& event, json 
   socketio::server_side_event ev{event, std::move(args), timeout, false};
   socketio::run_in_actor(ns_->sys, nullptr, [=](caf::event_based_actor* self) {
     // The cluster actor bounds each member by `timeout`; this is a backstop.
-    self->request(adapter, timeout + std::chrono::seconds{2}, socketio::server_emit_ack_atom::value, ev)
+    self
+      ->request(adapter, timeout + std::chrono::seconds{2}, socketio::server_emit_ack_atom::value,
+                ev)
       .then(
         [=](std::vector<json>& answers, bool all_answered) {
           if (done)
@@ -126,9 +128,9 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
   };
   state.cluster = cluster::spawn_cluster_actor(state.sys, std::move(cfg));
   // Every namespace gets a cluster adapter (none exists yet: "/" comes after).
-  state.make_adapter = [cluster = state.cluster](caf::actor_system& sys,
-                                                 const std::shared_ptr<socketio::namespace_state>& ns) {
-    return cluster::spawn_cluster_adapter(sys, ns, cluster);
+  state.make_adapter = [node = state.cluster](caf::actor_system& sys,
+                                              const std::shared_ptr<socketio::namespace_state>& ns) {
+    return cluster::spawn_cluster_adapter(sys, ns, node);
   };
   // Over TLS, a peer's bytes reach CAF's BASP parser only after its certificate passed.
   auto port = opts.insecure ? state.sys.middleman().publish(state.cluster, opts.listen_port,
