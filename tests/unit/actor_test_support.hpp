@@ -24,6 +24,7 @@
 
 #include "engineio/atoms.hpp"
 #include "engineio/packet.hpp"
+#include "socketio/adapter.hpp"
 #include "socketio/atoms.hpp"
 #include "sio/server.hpp"
 #include "socketio/namespace_state.hpp"
@@ -118,9 +119,11 @@ enum class ack_mode {
 struct probe_options {
   ack_mode ack = ack_mode::answer;
   sio::json ack_answer = sio::json::array();
-  /// When set, (fetch_atom) is answered with it; otherwise the request is
-  /// never answered (it fails on the requester's timeout).
+  /// When set, (fetch_atom) is answered with it; otherwise with a snapshot
+  /// whose id is the probe's name and whose ref is the probe.
   std::optional<sio::remote_socket> fetch;
+  /// (fetch_atom) is never answered (it fails on the requester's timeout).
+  bool hold_fetch = false;
 };
 
 struct probe_state {
@@ -178,10 +181,16 @@ inline caf::behavior probe(caf::stateful_actor<probe_state>* self, std::string w
     [=](fetch_atom) {
       log->add(record{who, "fetch", {}, false, 0});
       auto rp = self->make_response_promise();
-      if (opts.fetch)
-        rp.deliver(*opts.fetch);
-      else
+      if (opts.hold_fetch) {
         self->state.held_fetch.push_back(rp);
+      } else if (opts.fetch) {
+        rp.deliver(*opts.fetch);
+      } else {
+        sio::remote_socket rs;
+        rs.id = who;
+        rs.ref = sio::socket_ref{caf::actor_cast<caf::actor>(self), who, "/"};
+        rp.deliver(std::move(rs));
+      }
     },
   };
 }
@@ -301,7 +310,7 @@ inline sio::socketio::packet decode_text(const std::string& text) {
 
 inline sio::socketio::broadcast_target target(std::set<std::string> rooms = {},
                                              std::set<std::string> except = {}) {
-  return sio::socketio::broadcast_target{std::move(rooms), std::move(except), false};
+  return sio::socketio::broadcast_target{std::move(rooms), std::move(except), false, false};
 }
 
 /// Probes that got EVENT `event` (first packet), once per copy. For use in
@@ -318,7 +327,7 @@ inline std::multiset<std::string> receivers_in(const std::vector<record>& recs,
 /// Fake sockets around an adapter (set `adapter` first): socket `x` has the
 /// socket probe "sock:x" and the session probe "x".
 struct adapter_harness : actor_fixture {
-  caf::actor adapter;
+  adapter_actor adapter;
   std::map<std::string, caf::actor> sockets;
   std::map<std::string, caf::actor> sessions;
   std::set<std::string> connected;
@@ -387,14 +396,19 @@ struct adapter_harness : actor_fixture {
     return receivers_in(log->snapshot(), event);
   }
 
-  /// Names of the actors select returned ("sock:x" for socket x; a session
-  /// would show as "x", anything else as "?"; a failed request as "<...>").
-  std::multiset<std::string> select(const broadcast_target& t) {
+  /// The socket actors the adapter selects for `t` on this node, by name
+  /// ("sock:x" for socket x; a session would show as "x", anything else as
+  /// "?"; a failed request as "<...>"): the actors of the sockets that
+  /// fetch_sockets with a local target gathers (probes answer with themselves;
+  /// one that does not answer in time is missing).
+  std::multiset<std::string> select(broadcast_target t) {
     std::multiset<std::string> out;
-    self->request(adapter, wait_limit, select_atom::value, t)
+    t.local = true;
+    self->request(adapter, wait_limit, fetch_sockets_atom::value, t, caf::timespan{wait_limit / 2})
       .receive(
-        [&](const std::vector<caf::actor>& actors) {
-          for (auto& a : actors) {
+        [&](const std::vector<sio::remote_socket>& found) {
+          for (auto& rs : found) {
+            auto& a = rs.ref.actor();
             std::string name = "?";
             for (auto& [sid, s] : sockets)
               if (s == a)
@@ -409,10 +423,19 @@ struct adapter_harness : actor_fixture {
     return out;
   }
 
+  /// This node's rooms as the adapter lists them, with their sizes.
+  std::map<std::string, std::size_t> rooms() {
+    std::map<std::string, std::size_t> out;
+    self->request(adapter, wait_limit, rooms_atom::value)
+      .receive([&](const std::map<std::string, std::size_t>& xs) { out = xs; },
+               [&](caf::error& err) { out["<rooms failed: " + sys.render(err) + ">"] = 0; });
+    return out;
+  }
+
   /// The adapter handled everything sent before, and each socket probe
   /// handled what the adapter sent it.
   bool sync_sockets() {
-    select(target());
+    rooms(); // a round trip: the adapter handled everything before it
     bool ok = true;
     for (auto& [sid, s] : sockets)
       ok = ping(s) && ok;
@@ -537,13 +560,17 @@ struct server_fixture : actor_fixture {
     return out;
   }
 
-  /// Socket actors the adapter has for `t`, as socket ids ("?" if unknown).
-  std::multiset<std::string> select(const broadcast_target& t) {
+  /// Socket actors the adapter selects for `t` on this node (those that
+  /// answer fetch_sockets with a local target), as socket ids ("?" if unknown).
+  std::multiset<std::string> select(broadcast_target t) {
     std::multiset<std::string> out;
-    self->request(ns->adapter, wait_limit, select_atom::value, t)
+    t.local = true;
+    self->request(ns->adapter, wait_limit, fetch_sockets_atom::value, t,
+                  caf::timespan{wait_limit / 2})
       .receive(
-        [&](const std::vector<caf::actor>& actors) {
-          for (auto& a : actors) {
+        [&](const std::vector<sio::remote_socket>& found) {
+          for (auto& rs : found) {
+            auto& a = rs.ref.actor();
             std::string name = "?";
             for (auto& [sid, s] : sockets)
               if (s == a)

@@ -1,7 +1,9 @@
-// The adapter actor of one namespace:
-// membership, broadcast fan-out, select and the bulk socket operations.
+// The local adapter of one namespace (the typed adapter protocol of
+// socketio/adapter.hpp on a single node): membership, broadcast fan-out,
+// which sockets a target selects, the bulk socket operations, rooms, and the
+// server-side operations a single node answers itself.
 // Sessions and sockets are recorder actors; nothing touches the network.
-#include "socketio/adapter_actor.hpp"
+#include "socketio/local_adapter.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -19,7 +21,10 @@ using sio::json;
 namespace {
 
 struct adapter_fixture : adapter_harness {
-  adapter_fixture() { adapter = own(spawn_adapter(sys, "/")); }
+  std::shared_ptr<namespace_state> ns =
+    namespace_state::create(sys, "/", std::make_shared<const sio::server_options>());
+  adapter_fixture() { adapter = ns->adapter; }
+  ~adapter_fixture() { ns.reset(); } // stops the adapter
 };
 
 using names = std::multiset<std::string>;
@@ -248,7 +253,7 @@ TEST_CASE("adapter: a socket that joins another socket's id room", "[adapter]") 
   CHECK(f.receivers("only-a") == names{"a"});
 }
 
-TEST_CASE("adapter: select returns the matching socket actors", "[adapter]") {
+TEST_CASE("adapter: a target selects the matching socket actors", "[adapter]") {
   adapter_fixture f;
   for (auto sid : {"a", "b", "c", "d"})
     f.add(sid);
@@ -344,4 +349,63 @@ TEST_CASE("adapter: broadcasts reach a session in the order they were sent", "[a
     if (text.rfind("2[\"m", 0) == 0)
       got.push_back(text);
   CHECK(got == expected);
+}
+
+TEST_CASE("adapter: rooms lists this node's rooms with their sizes", "[adapter]") {
+  adapter_fixture f;
+  using sizes = std::map<std::string, std::size_t>;
+  CHECK(f.rooms().empty());
+  f.add("a");
+  f.add("b");
+  f.join("a", {"r", "s"});
+  f.join("b", {"r"});
+  CHECK(f.rooms() == sizes{{"a", 1}, {"b", 1}, {"r", 2}, {"s", 1}});
+  f.leave("a", "s");
+  f.remove("b");
+  CHECK(f.rooms() == sizes{{"a", 1}, {"r", 1}});
+}
+
+TEST_CASE("adapter: a single node is the only server", "[adapter]") {
+  adapter_fixture f;
+  std::size_t count = 0;
+  f.self->request(f.adapter, wait_limit, server_count_atom::value)
+    .receive([&](std::size_t n) { count = n; },
+             [&](caf::error& err) { FAIL_CHECK(f.sys.render(err)); });
+  CHECK(count == 1);
+
+  // Node's serverSideEmit on one node reaches nobody: a handler registered
+  // here does not run, and one with ack is answered at once, with no answers.
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  f.ns->update_handlers([&](namespace_handlers& h) {
+    h.server_side["ping"] = [ran](json, sio::ack_handle ack) {
+      ++*ran;
+      ack(json::array({"pong"}));
+    };
+  });
+  f.self->send(f.adapter, server_emit_atom::value,
+               server_side_event{"ping", json::array(), {}, false});
+  bool answered = false;
+  f.self->request(f.adapter, wait_limit, server_emit_ack_atom::value,
+                  server_side_event{"ping", json::array(), 100ms, false})
+    .receive(
+      [&](const std::vector<json>& answers, bool all) {
+        answered = true;
+        CHECK(answers.empty());
+        CHECK(all);
+      },
+      [&](caf::error& err) { FAIL_CHECK(f.sys.render(err)); });
+  CHECK(answered);
+  CHECK(*ran == 0);
+
+  // From another node (`local` set, as the cluster actor sends it) the
+  // handler runs, and its first ack argument is the answer.
+  f.self->request(f.adapter, wait_limit, server_emit_ack_atom::value,
+                  server_side_event{"ping", json::array(), 100ms, true})
+    .receive(
+      [&](const std::vector<json>& answers, bool all) {
+        CHECK(answers == std::vector<json>{"pong"});
+        CHECK(all);
+      },
+      [&](caf::error& err) { FAIL_CHECK(f.sys.render(err)); });
+  CHECK(*ran == 1);
 }

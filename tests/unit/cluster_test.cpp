@@ -61,7 +61,7 @@ TEST_CASE("cluster wire: configure_cluster registers every type that crosses nod
   CHECK(registered(typeid(cl::remote_broadcast)));
   CHECK(registered(typeid(cl::socket_info)));
   CHECK(registered(typeid(std::vector<cl::socket_info>)));
-  CHECK(registered(typeid(cl::node_request)));
+  CHECK(registered(typeid(cl::selection)));
   CHECK(registered(typeid(cl::server_event)));
   CHECK(registered(typeid(cl::ack_broadcast)));
   // Names are unique (two types under one name would decode as each other).
@@ -123,9 +123,7 @@ TEST_CASE_METHOD(mirror_pair, "cluster wire: a broadcast and its packets cross i
                  "[cluster][wire]") {
   REQUIRE(remote);
   cl::remote_broadcast rb;
-  rb.nsp = "/admin";
-  rb.rooms = {"room-1", "r\xC3\xA9", ""};
-  rb.except = {"sid-1", "muted"};
+  rb.sel = {"/admin", {"room-1", "r\xC3\xA9", ""}, {"sid-1", "muted"}};
   rb.is_volatile = true;
   rb.packets = {{false, "451-[\"ev\",{\"_placeholder\":true,\"num\":0}]"},
                 {true, all_bytes()},
@@ -152,29 +150,53 @@ TEST_CASE_METHOD(mirror_pair, "cluster wire: a broadcast and its packets cross i
   check_same(std::get<0>(*wps.back_at_b), rb.packets);
 }
 
-TEST_CASE_METHOD(mirror_pair, "cluster wire: node requests cross intact for every op",
+TEST_CASE_METHOD(mirror_pair, "cluster wire: every request about a selection crosses intact",
                  "[cluster][wire]") {
   REQUIRE(remote);
-  for (std::string op : {"fetch", "join", "leave", "disconnect"}) {
-    INFO("op " << op);
-    cl::node_request req;
-    req.nsp = "/chat";
-    req.rooms = {"a", "b"};
-    req.except = {"sid-9"};
-    req.op = op;
-    if (op == "join" || op == "leave")
-      req.room_args = {"x", "y\xC3\xA9", ""};
-    req.close = op == "disconnect";
-    auto fetch = across(cl::serve_fetch_atom::value, req);
-    INFO("at A: " << fetch.raw_at_a << "; error: " << fetch.error);
+  const cl::selection sel{"/chat", {"a", "b"}, {"sid-9"}};
+  const std::vector<std::string> rooms{"x", "y\xC3\xA9", ""};
+  // A selection alone (registered on its own).
+  auto alone = across(sel);
+  INFO("at A: " << alone.raw_at_a << "; error: " << alone.error);
+  REQUIRE(alone.at_a);
+  REQUIRE(alone.back_at_b);
+  check_same(std::get<0>(*alone.at_a), sel);
+  check_same(std::get<0>(*alone.back_at_b), sel);
+  // fetch: to this node's cluster actor, and a member's part.
+  for (caf::atom_value op : std::vector<caf::atom_value>{cl::cluster_fetch_atom::value,
+                                                      cl::serve_fetch_atom::value}) {
+    INFO("op " << caf::to_string(op));
+    auto fetch = across(op, sel);
     REQUIRE(fetch.at_a);
     REQUIRE(fetch.back_at_b);
-    check_same(std::get<1>(*fetch.at_a), req);
-    check_same(std::get<1>(*fetch.back_at_b), req);
-    auto bulk = across(cl::serve_bulk_atom::value, req);
-    REQUIRE(bulk.at_a);
-    check_same(std::get<1>(*bulk.at_a), req);
+    check_same(std::get<1>(*fetch.at_a), sel);
+    check_same(std::get<1>(*fetch.back_at_b), sel);
   }
+  // join / leave: the selection and the rooms.
+  for (caf::atom_value op : std::vector<caf::atom_value>{
+         cl::cluster_join_atom::value, cl::serve_join_atom::value, cl::cluster_leave_atom::value,
+         cl::serve_leave_atom::value}) {
+    INFO("op " << caf::to_string(op));
+    auto bulk = across(op, sel, rooms);
+    REQUIRE(bulk.at_a);
+    REQUIRE(bulk.back_at_b);
+    check_same(std::get<1>(*bulk.at_a), sel);
+    CHECK(std::get<2>(*bulk.at_a) == rooms);
+    check_same(std::get<1>(*bulk.back_at_b), sel);
+    CHECK(std::get<2>(*bulk.back_at_b) == rooms);
+  }
+  // disconnect: the selection and the close flag.
+  for (caf::atom_value op : std::vector<caf::atom_value>{cl::cluster_disconnect_atom::value,
+                                                        cl::serve_disconnect_atom::value})
+    for (bool close : {true, false}) {
+      INFO("op " << caf::to_string(op) << " close " << close);
+      auto bulk = across(op, sel, close);
+      REQUIRE(bulk.at_a);
+      REQUIRE(bulk.back_at_b);
+      check_same(std::get<1>(*bulk.at_a), sel);
+      CHECK(std::get<2>(*bulk.at_a) == close);
+      CHECK(std::get<2>(*bulk.back_at_b) == close);
+    }
 }
 
 TEST_CASE_METHOD(mirror_pair, "cluster wire: socket infos cross intact and convert back",
@@ -273,9 +295,7 @@ TEST_CASE_METHOD(mirror_pair, "cluster wire: broadcasts with ack cross intact",
                  "[cluster][wire]") {
   REQUIRE(remote);
   cl::ack_broadcast req;
-  req.nsp = "/";
-  req.rooms = {"room-1"};
-  req.except = {"sid-1", "sid-2"};
+  req.sel = {"/", {"room-1"}, {"sid-1", "sid-2"}};
   req.event = "question";
   req.args = bytes_of(json::array({rich_json()}));
   req.timeout_ms = 2500;
@@ -434,9 +454,7 @@ TEST_CASE_METHOD(cluster_pair, "cluster actor: a broadcast reaches the other nod
                  "[cluster][actor]") {
   REQUIRE(joined());
   cl::remote_broadcast rb;
-  rb.nsp = "/";
-  rb.rooms = {"r1"};
-  rb.except = {"sid-x"};
+  rb.sel = {"/", {"r1"}, {"sid-x"}};
   rb.is_volatile = false;
   rb.packets = {{false, "451-[\"bin\",{\"_placeholder\":true,\"num\":0}]"}, {true, all_bytes()}};
   caf::anon_send(a.cluster, cl::publish_broadcast_atom::value, rb);
@@ -444,12 +462,20 @@ TEST_CASE_METHOD(cluster_pair, "cluster actor: a broadcast reaches the other nod
   REQUIRE(got);
   check_same(*got, rb);
   // And the other way round.
-  rb.nsp = "/other";
+  rb.sel.nsp = "/other";
   caf::anon_send(b.cluster, cl::publish_broadcast_atom::value, rb);
   auto back = a.rec->delivered.wait_nth(0);
   REQUIRE(back);
   check_same(*back, rb);
   CHECK(b.rec->delivered.size() == 1); // never to the sender itself
+  // A volatile one keeps its flag.
+  rb.is_volatile = true;
+  caf::anon_send(a.cluster, cl::publish_broadcast_atom::value, rb);
+  auto vol = b.rec->delivered.wait_nth(1);
+  REQUIRE(vol);
+  check_same(*vol, rb);
+  CHECK(a.rec->misrouted.size() == 0);
+  CHECK(b.rec->misrouted.size() == 0);
 }
 
 TEST_CASE_METHOD(cluster_pair,
@@ -463,11 +489,7 @@ TEST_CASE_METHOD(cluster_pair,
     std::lock_guard<std::mutex> guard{b.rec->mutex};
     b.rec->fetch_answer = {info};
   }
-  cl::node_request req;
-  req.nsp = "/";
-  req.rooms = {"room-1"};
-  req.except = {"nobody"};
-  req.op = "fetch";
+  cl::selection req{"/", {"room-1"}, {"nobody"}};
   std::string error;
   auto got = ask<std::vector<cl::socket_info>>(a, limit, error, cl::cluster_fetch_atom::value, req);
   INFO(error);
@@ -475,7 +497,8 @@ TEST_CASE_METHOD(cluster_pair,
   auto seen = b.rec->fetches.wait_nth(0);
   REQUIRE(seen);
   check_same(*seen, req);
-  CHECK(a.rec->fetches.size() == 0); // A's own sockets come from its operator, not from here
+  CHECK(a.rec->fetches.size() == 0); // A's own sockets come from its adapter, not from here
+  CHECK(b.rec->misrouted.size() == 0);
   auto& infos = std::get<0>(*got);
   REQUIRE(infos.size() == 1);
   CHECK(infos[0].id == info.id);
@@ -485,7 +508,10 @@ TEST_CASE_METHOD(cluster_pair,
   CHECK(infos[0].url == info.url);
   CHECK(infos[0].issued == info.issued);
   CHECK(infos[0].auth == info.auth);
-  CHECK(infos[0].rooms == info.rooms);
+  // A set on each node (the adapter answers with remote_sockets): the order may differ.
+  CHECK(std::set<std::string>(infos[0].rooms.begin(), infos[0].rooms.end())
+        == std::set<std::string>(info.rooms.begin(), info.rooms.end()));
+  CHECK(infos[0].rooms.size() == info.rooms.size());
   CHECK(infos[0].data == info.data);
   REQUIRE(infos[0].socket);
   CHECK(infos[0].socket.node() == b.sys->node());
@@ -515,18 +541,25 @@ TEST_CASE_METHOD(cluster_pair,
 TEST_CASE_METHOD(cluster_pair, "cluster actor: bulk join, leave and disconnect reach the other node",
                  "[cluster][actor]") {
   REQUIRE(joined());
-  cl::node_request join{"/", {"r1"}, {"sid-1"}, "join", {"new", "other"}, false};
-  cl::node_request leave{"/", {}, {}, "leave", {"old"}, false};
-  cl::node_request disconnect{"/x", {"r2"}, {}, "disconnect", {}, true};
-  for (auto& req : {join, leave, disconnect})
-    caf::anon_send(a.cluster, cl::bulk_atom::value, req);
-  REQUIRE(b.rec->bulks.wait([](const std::vector<cl::node_request>& xs) { return xs.size() >= 3; }));
-  auto got = b.rec->bulks.snapshot();
-  REQUIRE(got.size() == 3);
-  check_same(got[0], join);
-  check_same(got[1], leave);
-  check_same(got[2], disconnect);
+  bulk_call join{{"/", {"r1"}, {"sid-1"}}, "join", {"new", "other"}, false};
+  bulk_call leave{{"/", {}, {}}, "leave", {"old"}, false};
+  bulk_call disconnect{{"/x", {"r2"}, {}}, "disconnect", {}, true};
+  caf::anon_send(a.cluster, cl::cluster_join_atom::value, join.sel, join.rooms);
+  caf::anon_send(a.cluster, cl::cluster_leave_atom::value, leave.sel, leave.rooms);
+  caf::anon_send(a.cluster, cl::cluster_disconnect_atom::value, disconnect.sel, disconnect.close);
+  REQUIRE(b.rec->bulks.wait([](const std::vector<bulk_call>& xs) { return xs.size() >= 3; }));
+  // Each namespace has an adapter of its own: order holds within one namespace.
+  std::map<std::string, std::vector<bulk_call>> by_nsp;
+  for (auto& call : b.rec->bulks.snapshot())
+    by_nsp[call.sel.nsp].push_back(call);
+  REQUIRE(by_nsp.size() == 2);
+  REQUIRE(by_nsp["/"].size() == 2);
+  check_same(by_nsp["/"][0], join);
+  check_same(by_nsp["/"][1], leave);
+  REQUIRE(by_nsp["/x"].size() == 1);
+  check_same(by_nsp["/x"][0], disconnect);
   CHECK(a.rec->bulks.size() == 0);
+  CHECK(b.rec->misrouted.size() == 0);
 }
 
 TEST_CASE_METHOD(cluster_pair, "cluster actor: server-side events with and without ack",
@@ -579,6 +612,7 @@ TEST_CASE_METHOD(cluster_pair, "cluster actor: server-side events with and witho
     CHECK(took >= 250);
     CHECK(took < 2000);
   }
+  CHECK(b.rec->misrouted.size() == 0);
 }
 
 TEST_CASE_METHOD(cluster_pair, "cluster actor: a broadcast with ack merges the other node's part",
@@ -590,7 +624,7 @@ TEST_CASE_METHOD(cluster_pair, "cluster actor: a broadcast with ack merges the o
     b.rec->ack_answers = part;
     b.rec->ack_all = false;
   }
-  cl::ack_broadcast req{"/", {"r"}, {"x"}, "q", bytes_of(json::array({1, rich_json()})), 1500};
+  cl::ack_broadcast req{{"/", {"r"}, {"x"}}, "q", bytes_of(json::array({1, rich_json()})), 1500};
   std::string error;
   auto got = ask<std::vector<std::string>, bool>(a, limit, error, cl::ack_broadcast_atom::value, req);
   INFO(error);
@@ -601,6 +635,7 @@ TEST_CASE_METHOD(cluster_pair, "cluster actor: a broadcast with ack merges the o
   REQUIRE(seen);
   check_same(*seen, req);
   CHECK(a.rec->ack_broadcasts.size() == 0);
+  CHECK(b.rec->misrouted.size() == 0);
 }
 
 namespace {
@@ -744,7 +779,7 @@ TEST_CASE("cluster actor: a third node joining one member learns the others",
   CHECK(b.wait_members({a.address, c.address}));
   CHECK(c.wait_members({a.address, b.address}));
   // A broadcast from C reaches A and B, each once.
-  cl::remote_broadcast rb{"/", {}, {}, false, {{false, "42[\"x\"]"}}};
+  cl::remote_broadcast rb{{"/", {}, {}}, false, {{false, "42[\"x\"]"}}};
   caf::anon_send(c.cluster, cl::publish_broadcast_atom::value, rb);
   REQUIRE(a.rec->delivered.wait_nth(0));
   REQUIRE(b.rec->delivered.wait_nth(0));
@@ -818,7 +853,7 @@ TEST_CASE("cluster actor: a member that stops is dropped, and requests waiting f
   start = std::chrono::steady_clock::now();
   std::string error;
   auto fetched = ask<std::vector<cl::socket_info>>(a, limit, error, cl::cluster_fetch_atom::value,
-                                                   cl::node_request{"/", {}, {}, "fetch", {}, false});
+                                                   cl::selection{"/", {}, {}});
   INFO(error);
   REQUIRE(fetched);
   CHECK(std::get<0>(*fetched).empty());
@@ -980,6 +1015,22 @@ TEST_CASE_METHOD(server_trio,
   CHECK(got->responses == std::vector<json>{"B"});
   CHECK(took >= 250);
   CHECK(took < 2000);
+}
+
+TEST_CASE_METHOD(server_trio, "cluster server: a cluster adapter counts every server",
+                 "[cluster][server]") {
+  REQUIRE(meshed());
+  for (auto* n : {&a, &b, &c}) {
+    INFO("node " << n->name);
+    CHECK(n->io->server_count() == 3);
+    // The adapter protocol's answer, as the cluster actor knows the members.
+    caf::scoped_actor self{*n->sys};
+    std::size_t count = 0;
+    self->request(n->io->of("/").state()->adapter, limit, sio::socketio::server_count_atom::value)
+      .receive([&](std::size_t x) { count = x; },
+               [&](caf::error& err) { FAIL_CHECK(n->sys->render(err)); });
+    CHECK(count == 3);
+  }
 }
 
 TEST_CASE("cluster server: a lone cluster node answers server_side_emit_with_ack at once",
@@ -1184,6 +1235,52 @@ TEST_CASE_METHOD(server_trio, "cluster server: broadcasts reach the sockets of e
   for (auto& [key, n] : copies) {
     INFO(key.first << " got " << key.second << " " << n << " times");
     CHECK(n == 1);
+  }
+}
+
+// Socket.IO's order guarantee across nodes: every broadcast of a namespace
+// passes the sender's adapter, its cluster actor, the receiver's cluster actor
+// and the receiver's adapter, in that order, whatever its target.
+TEST_CASE("cluster server: io.to(r).emit(a); io.emit(b) arrive a, then b, at members of r on "
+          "both nodes",
+          "[cluster][server][order]") {
+  auto log = std::make_shared<session_log>();
+  server_node a{"A", {}, log};
+  server_node b{"B", {a.address()}, log};
+  REQUIRE(wait_mesh({&a, &b}));
+  for (auto* n : {&a, &b})
+    n->io->of("/").on_connection([](sio::socket& s) { s.join("r"); });
+  REQUIRE(a.connect("a1"));
+  REQUIRE(b.connect("b1"));
+  REQUIRE(eventually([&] {
+    auto r = fetch(a.io->of("/").to("r"));
+    return r && ids_of(*r) == std::set<std::string>{"a1", "b1"};
+  }));
+  auto io = a.io->of("/");
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    auto first = "a" + std::to_string(i);
+    auto second = "b" + std::to_string(i);
+    io.to("r").emit(first);
+    io.emit(second);
+    expected.push_back(first);
+    expected.push_back(second);
+  }
+  REQUIRE(log->wait([&](const std::vector<session_record>& recs) {
+    return find_session_packet(recs, "a1", is_event("b99"))
+           && find_session_packet(recs, "b1", is_event("b99"));
+  }));
+  for (auto who : {"a1", "b1"}) {
+    INFO("at " << who);
+    std::vector<std::string> got;
+    for (auto& r : log->snapshot())
+      if (r.who == who && r.kind == "packet" && r.packet.data && r.packet.data->is_array()
+          && !r.packet.data->empty() && (*r.packet.data)[0].is_string()) {
+        auto name = (*r.packet.data)[0].get<std::string>();
+        if (!name.empty() && (name[0] == 'a' || name[0] == 'b'))
+          got.push_back(name);
+      }
+    CHECK(got == expected);
   }
 }
 

@@ -38,6 +38,7 @@
 #include "engineio/packet.hpp"
 #include "sio/cluster_options.hpp"
 #include "sio/server.hpp"
+#include "socketio/adapter.hpp"
 #include "socketio/atoms.hpp"
 #include "socketio/namespace_state.hpp"
 #include "socketio/packet.hpp"
@@ -357,10 +358,14 @@ inline void check_same(const cl::wire_packet& got, const cl::wire_packet& want) 
   CHECK(got.wire == want.wire);
 }
 
-inline void check_same(const cl::remote_broadcast& got, const cl::remote_broadcast& want) {
+inline void check_same(const cl::selection& got, const cl::selection& want) {
   CHECK(got.nsp == want.nsp);
   CHECK(got.rooms == want.rooms);
   CHECK(got.except == want.except);
+}
+
+inline void check_same(const cl::remote_broadcast& got, const cl::remote_broadcast& want) {
+  check_same(got.sel, want.sel);
   CHECK(got.is_volatile == want.is_volatile);
   REQUIRE(got.packets.size() == want.packets.size());
   for (std::size_t i = 0; i < got.packets.size(); ++i)
@@ -380,14 +385,6 @@ inline void check_same(const cl::socket_info& got, const cl::socket_info& want) 
   CHECK(got.socket == want.socket);
 }
 
-inline void check_same(const cl::node_request& got, const cl::node_request& want) {
-  CHECK(got.nsp == want.nsp);
-  CHECK(got.rooms == want.rooms);
-  CHECK(got.except == want.except);
-  CHECK(got.op == want.op);
-  CHECK(got.room_args == want.room_args);
-  CHECK(got.close == want.close);
-}
 
 inline void check_same(const cl::server_event& got, const cl::server_event& want) {
   CHECK(got.nsp == want.nsp);
@@ -397,9 +394,7 @@ inline void check_same(const cl::server_event& got, const cl::server_event& want
 }
 
 inline void check_same(const cl::ack_broadcast& got, const cl::ack_broadcast& want) {
-  CHECK(got.nsp == want.nsp);
-  CHECK(got.rooms == want.rooms);
-  CHECK(got.except == want.except);
+  check_same(got.sel, want.sel);
   CHECK(got.event == want.event);
   CHECK(got.args == want.args);
   CHECK(got.timeout_ms == want.timeout_ms);
@@ -450,13 +445,32 @@ inline caf::behavior fake_socket(caf::event_based_actor* self,
   };
 }
 
-/// What a cluster actor's callbacks saw, and how they answer.
+/// A bulk operation as it reached a node's adapter.
+struct bulk_call {
+  cl::selection sel;
+  std::string op; // "join", "leave", "disconnect"
+  std::vector<std::string> rooms;
+  bool close = false;
+};
+
+inline void check_same(const bulk_call& got, const bulk_call& want) {
+  check_same(got.sel, want.sel);
+  CHECK(got.op == want.op);
+  CHECK(got.rooms == want.rooms);
+  CHECK(got.close == want.close);
+}
+
+/// What a node's adapters got from its cluster actor (in the shapes the
+/// other node sent), and how they answer.
 struct cluster_recorder {
   logbook<cl::remote_broadcast> delivered;
-  logbook<cl::node_request> fetches;
-  logbook<cl::node_request> bulks;
-  logbook<std::pair<cl::server_event, bool>> events; // with an ack callback?
+  logbook<cl::selection> fetches;
+  logbook<bulk_call> bulks;
+  logbook<std::pair<cl::server_event, bool>> events; // with ack?
   logbook<cl::ack_broadcast> ack_broadcasts;
+  /// Anything the cluster actor must never hand an adapter: a request
+  /// without `local` set, or a message only local actors send.
+  logbook<std::string> misrouted;
 
   std::mutex mutex;
   std::vector<cl::socket_info> fetch_answer;
@@ -466,7 +480,126 @@ struct cluster_recorder {
   bool ack_all = true;
   /// Sessions find_session knows (sid -> session actor).
   std::map<std::string, caf::actor> sessions;
+  /// The fake adapter of each namespace asked for so far; none once stopping.
+  std::map<std::string, sio::socketio::adapter_actor> adapters;
+  bool stopping = false;
 };
+
+inline cl::selection selection_of(const std::string& nsp,
+                                  const sio::socketio::broadcast_target& t) {
+  return cl::selection{nsp, {t.rooms.begin(), t.rooms.end()}, {t.except.begin(), t.except.end()}};
+}
+
+/// Stands in for namespace `nsp`'s adapter on a cluster_node: records what
+/// the cluster actor hands it and answers as the recorder says.
+inline sio::socketio::adapter_actor::behavior_type
+fake_adapter(sio::socketio::adapter_actor::pointer self, std::string nsp,
+             std::shared_ptr<cluster_recorder> rec) {
+  namespace eio = sio::engineio;
+  using namespace sio::socketio;
+  auto check_local = [rec](const char* what, bool local) {
+    if (!local)
+      rec->misrouted.add(std::string{what} + " without local");
+  };
+  return {
+    [=](add_atom, const std::string&, const caf::actor&, const caf::actor&) {
+      rec->misrouted.add("add");
+    },
+    [=](remove_atom, const std::string&) { rec->misrouted.add("remove"); },
+    [=](join_atom, const std::string&, const std::vector<std::string>&) {
+      rec->misrouted.add("join");
+    },
+    [=](leave_atom, const std::string&, const std::string&) { rec->misrouted.add("leave"); },
+    [=](broadcast_atom, const broadcast_target& t, const caf::message& msg) {
+      check_local("broadcast", t.local);
+      cl::remote_broadcast rb;
+      rb.sel = selection_of(nsp, t);
+      rb.is_volatile = t.is_volatile;
+      if (!msg.match_elements<eio::send_atom, std::vector<eio::packet_ptr>, bool>()) {
+        rec->misrouted.add("broadcast of another shape");
+        return;
+      }
+      if (msg.get_as<bool>(2) != t.is_volatile)
+        rec->misrouted.add("broadcast whose volatile flags differ");
+      for (auto& p : msg.get_as<std::vector<eio::packet_ptr>>(1))
+        rb.packets.push_back({p->is_binary(), p->wire()});
+      rec->delivered.add(std::move(rb));
+    },
+    [=](broadcast_ack_atom, const broadcast_target& t,
+        const ack_emit& e) -> caf::result<std::vector<json>, bool> {
+      check_local("broadcast with ack", t.local);
+      rec->ack_broadcasts.add(
+        cl::ack_broadcast{selection_of(nsp, t), e.event, cl::to_bytes(e.args), e.timeout.count()});
+      std::vector<json> answers;
+      bool all = true;
+      {
+        std::lock_guard<std::mutex> guard{rec->mutex};
+        for (auto& a : rec->ack_answers)
+          answers.push_back(cl::from_bytes(a));
+        all = rec->ack_all;
+      }
+      // Not `return {answers, all}`: caf::result builds a vector<json>{answers},
+      // a vector of one JSON array.
+      auto rp = self->make_response_promise<std::vector<json>, bool>();
+      rp.deliver(std::move(answers), all);
+      return rp;
+    },
+    [=](fetch_sockets_atom, const broadcast_target& t,
+        caf::timespan) -> caf::result<std::vector<sio::remote_socket>> {
+      check_local("fetch", t.local);
+      rec->fetches.add(selection_of(nsp, t));
+      std::vector<sio::remote_socket> answer;
+      {
+        std::lock_guard<std::mutex> guard{rec->mutex};
+        for (auto& info : rec->fetch_answer)
+          answer.push_back(cl::from_socket_info(info, nsp));
+      }
+      return answer;
+    },
+    [=](sockets_join_atom, const broadcast_target& t, const std::vector<std::string>& rooms) {
+      check_local("sockets_join", t.local);
+      rec->bulks.add(bulk_call{selection_of(nsp, t), "join", rooms, false});
+    },
+    [=](sockets_leave_atom, const broadcast_target& t, const std::vector<std::string>& rooms) {
+      check_local("sockets_leave", t.local);
+      rec->bulks.add(bulk_call{selection_of(nsp, t), "leave", rooms, false});
+    },
+    [=](disconnect_sockets_atom, const broadcast_target& t, bool close) {
+      check_local("disconnect_sockets", t.local);
+      rec->bulks.add(bulk_call{selection_of(nsp, t), "disconnect", {}, close});
+    },
+    [=](rooms_atom) {
+      rec->misrouted.add("rooms");
+      return std::map<std::string, std::size_t>{};
+    },
+    [=](server_emit_atom, const server_side_event& ev) {
+      check_local("server_emit", ev.local);
+      rec->events.add(
+        {cl::server_event{nsp, ev.event, cl::to_bytes(ev.args), ev.timeout.count()}, false});
+    },
+    [=](server_emit_ack_atom, const server_side_event& ev) -> caf::result<std::vector<json>, bool> {
+      check_local("server_emit_ack", ev.local);
+      rec->events.add(
+        {cl::server_event{nsp, ev.event, cl::to_bytes(ev.args), ev.timeout.count()}, true});
+      auto rp = self->make_response_promise<std::vector<json>, bool>();
+      std::optional<std::string> answer;
+      bool has_handler = true;
+      {
+        std::lock_guard<std::mutex> guard{rec->mutex};
+        answer = rec->event_answer;
+        has_handler = rec->has_handler;
+      }
+      // No handler, or one that never acks: the promise is dropped unanswered.
+      if (has_handler && answer)
+        rp.deliver(std::vector<json>{cl::from_bytes(*answer)}, true);
+      return rp;
+    },
+    [=](server_count_atom) {
+      rec->misrouted.add("server_count");
+      return std::size_t{0};
+    },
+  };
+}
 
 /// A call that reached a fake Engine.IO session (what a forwarder relays).
 struct session_call {
@@ -550,42 +683,15 @@ struct cluster_node {
     cc.options.request_timeout = request_timeout;
     cc.options.max_retry_delay = 500ms;
     auto rec_ptr = rec;
-    cc.deliver = [rec_ptr](const cl::remote_broadcast& rb) { rec_ptr->delivered.add(rb); };
-    cc.local_fetch = [rec_ptr](caf::event_based_actor*, const cl::node_request& req,
-                               std::function<void(std::vector<cl::socket_info>)> done) {
-      rec_ptr->fetches.add(req);
-      std::vector<cl::socket_info> answer;
-      {
-        std::lock_guard<std::mutex> guard{rec_ptr->mutex};
-        answer = rec_ptr->fetch_answer;
-      }
-      done(std::move(answer));
-    };
-    cc.local_bulk = [rec_ptr](const cl::node_request& req) { rec_ptr->bulks.add(req); };
-    cc.local_event = [rec_ptr](const cl::server_event& ev, std::function<void(std::string)> ack) {
-      rec_ptr->events.add({ev, static_cast<bool>(ack)});
-      std::optional<std::string> answer;
-      bool has_handler = true;
-      {
-        std::lock_guard<std::mutex> guard{rec_ptr->mutex};
-        answer = rec_ptr->event_answer;
-        has_handler = rec_ptr->has_handler;
-      }
-      if (ack && answer)
-        ack(*answer);
-      return has_handler;
-    };
-    cc.local_ack_broadcast = [rec_ptr](caf::event_based_actor*, const cl::ack_broadcast& req,
-                                       std::function<void(std::vector<std::string>, bool)> done) {
-      rec_ptr->ack_broadcasts.add(req);
-      std::vector<std::string> answers;
-      bool all = true;
-      {
-        std::lock_guard<std::mutex> guard{rec_ptr->mutex};
-        answers = rec_ptr->ack_answers;
-        all = rec_ptr->ack_all;
-      }
-      done(std::move(answers), all);
+    auto* node_sys = sys.get();
+    cc.find_adapter = [rec_ptr, node_sys](const std::string& nsp) {
+      std::lock_guard<std::mutex> guard{rec_ptr->mutex};
+      if (rec_ptr->stopping)
+        return sio::socketio::adapter_actor{};
+      auto& x = rec_ptr->adapters[nsp];
+      if (!x)
+        x = node_sys->spawn(fake_adapter, nsp, rec_ptr);
+      return x;
     };
     cc.find_session = [rec_ptr](const std::string& sid) -> std::optional<caf::actor> {
       std::lock_guard<std::mutex> guard{rec_ptr->mutex};
@@ -612,6 +718,10 @@ struct cluster_node {
       std::lock_guard<std::mutex> lock{rec->mutex};
       rec->fetch_answer.clear(); // holds actor handles
       rec->sessions.clear();
+      for (auto& kv : rec->adapters)
+        caf::anon_send_exit(kv.second, caf::exit_reason::user_shutdown);
+      rec->adapters.clear();
+      rec->stopping = true;
     }
     for (auto& x : owned)
       caf::anon_send_exit(x, caf::exit_reason::user_shutdown);

@@ -22,9 +22,6 @@ namespace sio {
 namespace socketio {
 struct namespace_state;
 }
-namespace cluster {
-struct node_request;
-}
 
 class broadcast_operator {
 public:
@@ -67,16 +64,7 @@ public:
   bool is_local() const noexcept { return local_; }
   std::chrono::milliseconds ack_timeout() const noexcept { return timeout_; }
 
-  /// This node's part of emit_with_ack, run in `self` (or a helper actor).
-  void emit_with_ack_here(caf::event_based_actor* self, const std::string& event, json args,
-                          broadcast_ack_callback done) const;
-  /// This node's matching sockets only, gathered in `self`.
-  void fetch_local(caf::event_based_actor* self,
-                   std::function<void(std::vector<remote_socket>)> done) const;
-
 private:
-  bool spans_cluster() const noexcept;
-  cluster::node_request node_request_for(std::string op) const;
 
   std::shared_ptr<socketio::namespace_state> ns_;
   caf::event_based_actor* self_ = nullptr;

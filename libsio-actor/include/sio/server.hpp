@@ -90,7 +90,8 @@ public:
   void disconnect_sockets(bool close = false) const { all().disconnect_sockets(close); }
 
   /// Events other server nodes send with server_side_emit; the handler runs in
-  /// this node's cluster actor. Never called on a single node.
+  /// this namespace's adapter actor on this node (keep it short: broadcasts
+  /// of the namespace wait meanwhile). Never called on a single node.
   namespace_handle& on_server_side(const std::string& event,
                                    std::function<void(json args, ack_handle ack)> handler);
   /// Sends an event (args: an array) to the other nodes of the cluster; not to

@@ -11,10 +11,12 @@
 #include <caf/openssl/manager.hpp>
 
 #include "cluster/node_tag.hpp"
+#include "cluster/socket_info.hpp"
 #include "cluster/websocket_relay.hpp"
 #include "engineio/atoms.hpp"
 #include "engineio/packet.hpp"
 #include "util/debug_log.hpp"
+#include "util/unexpected_message.hpp"
 
 namespace sio::cluster {
 
@@ -223,8 +225,26 @@ void member_failed(cluster_actor* self, std::uint64_t id, const std::string& add
   settle(self, id, address);
 }
 
+/// This node's adapter of namespace `nsp`; invalid if the namespace does not
+/// exist here (then nobody here can match a request for it).
+socketio::adapter_actor adapter_for(cluster_actor* self, const std::string& nsp) {
+  auto& find = self->state.cfg.find_adapter;
+  return find ? find(nsp) : socketio::adapter_actor{};
+}
+
+/// A member's selection as a target for this node's adapter: local, since
+/// the member asks every node itself.
+socketio::broadcast_target local_target(const selection& sel, bool is_volatile = false) {
+  socketio::broadcast_target t;
+  t.rooms = {sel.rooms.begin(), sel.rooms.end()};
+  t.except = {sel.except.begin(), sel.except.end()};
+  t.is_volatile = is_volatile;
+  t.local = true;
+  return t;
+}
+
 /// Asks every member for its matching sockets; answers with all that came in.
-caf::response_promise gather_fetch(cluster_actor* self, const node_request& req) {
+caf::response_promise gather_fetch(cluster_actor* self, const selection& req) {
   auto rp = self->make_response_promise();
   auto id = start_gather(self, rp, false);
   for (auto& [address, node] : self->state.members) {
@@ -293,7 +313,7 @@ caf::response_promise gather_ack_broadcast(cluster_actor* self, const ack_broadc
 
 caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
   self->state.cfg = std::move(cfg);
-  self->set_default_handler(caf::drop);
+  self->set_default_handler(util::log_unexpected);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& members = self->state.members;
     for (auto i = members.begin(); i != members.end(); ++i) {
@@ -401,43 +421,113 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
       for (auto& kv : self->state.members)
         self->send(kv.second, remote_broadcast_atom::value, rb);
     },
-    [=](remote_broadcast_atom, const remote_broadcast& rb) { self->state.cfg.deliver(rb); },
-    [=](cluster_fetch_atom, const node_request& req) { return gather_fetch(self, req); },
-    [=](serve_fetch_atom, const node_request& req) {
+    [=](remote_broadcast_atom, const remote_broadcast& rb) {
+      auto adapter = adapter_for(self, rb.sel.nsp);
+      if (!adapter)
+        return;
+      // Decoded once here; this node's adapter hands the same message to each session.
+      std::vector<engineio::packet_ptr> packets;
+      for (auto& p : rb.packets)
+        packets.push_back(
+          std::make_shared<const engineio::packet>(engineio::packet::from_wire(p.wire, p.binary)));
+      self->send(adapter, socketio::broadcast_atom::value, local_target(rb.sel, rb.is_volatile),
+                 caf::make_message(engineio::send_atom::value, std::move(packets), rb.is_volatile));
+    },
+    [=](cluster_fetch_atom, const selection& sel) { return gather_fetch(self, sel); },
+    [=](serve_fetch_atom, const selection& sel) {
       auto rp = self->make_response_promise();
-      self->state.cfg.local_fetch(self, req, [rp](std::vector<socket_info> part) mutable {
-        rp.deliver(std::move(part));
-      });
+      auto adapter = adapter_for(self, sel.nsp);
+      if (!adapter) {
+        rp.deliver(std::vector<socket_info>{});
+        return rp;
+      }
+      auto timeout = self->state.cfg.options.request_timeout;
+      self->request(adapter, timeout + std::chrono::seconds{1}, socketio::fetch_sockets_atom::value,
+                    local_target(sel), caf::timespan{timeout})
+        .then(
+          [rp](std::vector<remote_socket>& sockets) mutable {
+            std::vector<socket_info> infos;
+            for (auto& s : sockets)
+              infos.push_back(to_socket_info(s));
+            rp.deliver(std::move(infos));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
-    [=](bulk_atom, const node_request& req) {
+    [=](cluster_join_atom, const selection& sel, const std::vector<std::string>& rooms) {
       for (auto& kv : self->state.members)
-        self->send(kv.second, serve_bulk_atom::value, req);
+        self->send(kv.second, serve_join_atom::value, sel, rooms);
     },
-    [=](serve_bulk_atom, const node_request& req) { self->state.cfg.local_bulk(req); },
+    [=](serve_join_atom, const selection& sel, const std::vector<std::string>& rooms) {
+      if (auto adapter = adapter_for(self, sel.nsp))
+        self->send(adapter, socketio::sockets_join_atom::value, local_target(sel), rooms);
+    },
+    [=](cluster_leave_atom, const selection& sel, const std::vector<std::string>& rooms) {
+      for (auto& kv : self->state.members)
+        self->send(kv.second, serve_leave_atom::value, sel, rooms);
+    },
+    [=](serve_leave_atom, const selection& sel, const std::vector<std::string>& rooms) {
+      if (auto adapter = adapter_for(self, sel.nsp))
+        self->send(adapter, socketio::sockets_leave_atom::value, local_target(sel), rooms);
+    },
+    [=](cluster_disconnect_atom, const selection& sel, bool close) {
+      for (auto& kv : self->state.members)
+        self->send(kv.second, serve_disconnect_atom::value, sel, close);
+    },
+    [=](serve_disconnect_atom, const selection& sel, bool close) {
+      if (auto adapter = adapter_for(self, sel.nsp))
+        self->send(adapter, socketio::disconnect_sockets_atom::value, local_target(sel), close);
+    },
     [=](server_emit_atom, const server_event& ev) {
       for (auto& kv : self->state.members)
         self->send(kv.second, serve_server_emit_atom::value, ev);
     },
     [=](serve_server_emit_atom, const server_event& ev) {
-      self->state.cfg.local_event(ev, nullptr);
+      // The handler runs in this node's adapter of the namespace.
+      if (auto adapter = adapter_for(self, ev.nsp))
+        self->send(adapter, socketio::server_emit_atom::value,
+                   socketio::server_side_event{ev.event, from_bytes(ev.args), {}, true});
     },
     [=](server_emit_ack_atom, const server_event& ev) { return gather_event_acks(self, ev); },
     [=](ack_broadcast_atom, const ack_broadcast& req) { return gather_ack_broadcast(self, req); },
     [=](serve_ack_broadcast_atom, const ack_broadcast& req) {
       auto rp = self->make_response_promise();
-      self->state.cfg.local_ack_broadcast(self, req,
-                                          [rp](std::vector<std::string> answers, bool all) mutable {
-                                            rp.deliver(std::move(answers), all);
-                                          });
+      auto adapter = adapter_for(self, req.sel.nsp);
+      if (!adapter) {
+        rp.deliver(std::vector<std::string>{}, true);
+        return rp;
+      }
+      auto timeout = std::chrono::milliseconds{req.timeout_ms};
+      // The adapter answers within `timeout`; the asking node allows a little more.
+      self->request(adapter, timeout + std::chrono::milliseconds{500},
+                    socketio::broadcast_ack_atom::value, local_target(req.sel),
+                    socketio::ack_emit{req.event, from_bytes(req.args), timeout})
+        .then(
+          [rp](std::vector<json>& answers, bool all) mutable {
+            std::vector<std::string> bytes;
+            for (auto& a : answers)
+              bytes.push_back(to_bytes(a));
+            rp.deliver(std::move(bytes), all);
+          },
+          [rp](caf::error&) mutable { rp.deliver(std::vector<std::string>{}, false); });
       return rp;
     },
     [=](serve_server_emit_ack_atom, const server_event& ev) {
       auto rp = self->make_response_promise();
-      // No handler, or one that never acks: the asking node times out on us (as Node).
-      self->state.cfg.local_event(ev, [rp](std::string answer) mutable {
-        rp.deliver(std::move(answer));
-      });
+      auto adapter = adapter_for(self, ev.nsp);
+      // No namespace, no handler, or one that never acks: the asking node
+      // times out on us (as Node).
+      if (!adapter)
+        return rp;
+      auto timeout = ev.timeout_ms > 0 ? std::chrono::milliseconds{ev.timeout_ms}
+                                       : self->state.cfg.options.request_timeout;
+      self->request(adapter, timeout, socketio::server_emit_ack_atom::value,
+                    socketio::server_side_event{ev.event, from_bytes(ev.args), timeout, true})
+        .then(
+          [rp](std::vector<json>& answers, bool) mutable {
+            rp.deliver(to_bytes(answers.empty() ? json() : answers.front()));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
   };

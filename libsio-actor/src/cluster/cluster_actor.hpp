@@ -1,6 +1,8 @@
 // One per node: membership (join any member, learn all, connect to each: a
-// full mesh; peers monitored, removed when they leave or die) and the relay of
-// broadcasts between nodes.
+// full mesh; peers monitored, removed when they leave or die) and the relay
+// between this node's cluster adapters and the other members: requests go out
+// to every member and are gathered here (finishing early when a member
+// leaves); requests from members go to this node's adapter of their namespace.
 #pragma once
 
 #include <functional>
@@ -13,6 +15,7 @@
 
 #include "cluster/messages.hpp"
 #include "engineio/transport.hpp"
+#include "socketio/adapter.hpp"
 #include "sio/cluster_options.hpp"
 
 namespace sio::cluster {
@@ -23,23 +26,9 @@ using start_atom = caf::atom_constant<caf::atom("sio_cstart")>;
 struct cluster_config {
   cluster_options options;
   std::string self_address; // as other nodes reach us; set by start_atom
-  /// Delivers a broadcast from another node to this node's sockets.
-  std::function<void(const remote_broadcast&)> deliver;
-  /// This node's sockets matching a request from another node; the callback
-  /// runs in `self` (the cluster actor).
-  std::function<void(caf::event_based_actor* self, const node_request&,
-                     std::function<void(std::vector<socket_info>)>)>
-    local_fetch;
-  /// join / leave / disconnect for this node's matching sockets.
-  std::function<void(const node_request&)> local_bulk;
-  /// Runs this node's handler for a server-side event; `ack` (may stay
-  /// uncalled) answers with MessagePack bytes. Returns false without a handler.
-  std::function<bool(const server_event&, std::function<void(std::string)> ack)> local_event;
-  /// This node's part of a broadcast with ack; `done` (run in `self`) gets
-  /// the answers (MessagePack) and whether every socket answered in time.
-  std::function<void(caf::event_based_actor* self, const ack_broadcast&,
-                     std::function<void(std::vector<std::string>, bool)> done)>
-    local_ack_broadcast;
+  /// The adapter of namespace `nsp` on this node (invalid if it has none):
+  /// requests from other nodes go to it, with `local` set.
+  std::function<socketio::adapter_actor(const std::string& nsp)> find_adapter;
   /// Runs (in the cluster actor) whenever a member joins or leaves, with the
   /// other members' addresses.
   std::function<void(std::vector<std::string>)> members_changed;

@@ -23,10 +23,10 @@ void configure_cluster(caf::actor_system_config& cfg, std::chrono::milliseconds 
   cfg.add_message_type<std::vector<cluster::member_info>>("sio_member_info_list");
   cfg.add_message_type<cluster::wire_packet>("sio_wire_packet");
   cfg.add_message_type<std::vector<cluster::wire_packet>>("sio_wire_packet_list");
+  cfg.add_message_type<cluster::selection>("sio_selection");
   cfg.add_message_type<cluster::remote_broadcast>("sio_remote_broadcast");
   cfg.add_message_type<cluster::socket_info>("sio_socket_info");
   cfg.add_message_type<std::vector<cluster::socket_info>>("sio_socket_info_list");
-  cfg.add_message_type<cluster::node_request>("sio_node_request");
   cfg.add_message_type<cluster::server_event>("sio_server_event");
   cfg.add_message_type<cluster::ack_broadcast>("sio_ack_broadcast");
 }

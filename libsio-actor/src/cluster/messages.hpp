@@ -34,19 +34,28 @@ typename Inspector::result_type inspect(Inspector& f, wire_packet& x) {
   return f(caf::meta::type_name("sio_wire_packet"), x.binary, x.wire);
 }
 
+/// Which sockets of a namespace a request is about, on each node.
+struct selection {
+  std::string nsp;
+  std::vector<std::string> rooms;  // empty: the whole namespace
+  std::vector<std::string> except; // rooms (socket ids included) left out
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, selection& x) {
+  return f(caf::meta::type_name("sio_selection"), x.nsp, x.rooms, x.except);
+}
+
 /// A broadcast for the sockets of one namespace on another node.
 struct remote_broadcast {
-  std::string nsp;
-  std::vector<std::string> rooms;
-  std::vector<std::string> except;
+  selection sel;
   bool is_volatile = false;
   std::vector<wire_packet> packets;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, remote_broadcast& x) {
-  return f(caf::meta::type_name("sio_remote_broadcast"), x.nsp, x.rooms, x.except, x.is_volatile,
-           x.packets);
+  return f(caf::meta::type_name("sio_remote_broadcast"), x.sel, x.is_volatile, x.packets);
 }
 
 /// A socket of another node, as fetch_sockets returns it (JSON as MessagePack,
@@ -71,23 +80,6 @@ typename Inspector::result_type inspect(Inspector& f, socket_info& x) {
            x.issued, x.secure, x.auth, x.rooms, x.data, x.socket);
 }
 
-/// Which sockets of a namespace a request is about, on each node.
-struct node_request {
-  std::string nsp;
-  std::vector<std::string> rooms;
-  std::vector<std::string> except;
-  /// "fetch", "join", "leave" or "disconnect".
-  std::string op;
-  std::vector<std::string> room_args; // join / leave
-  bool close = false;                 // disconnect
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, node_request& x) {
-  return f(caf::meta::type_name("sio_node_request"), x.nsp, x.rooms, x.except, x.op, x.room_args,
-           x.close);
-}
-
 /// An event for the other servers of a namespace (Node's serverSideEmit).
 struct server_event {
   std::string nsp;
@@ -108,15 +100,14 @@ using serve_server_emit_atom = caf::atom_constant<caf::atom("sio_ssse")>;
 /// (server_emit_ack_atom, server_event) -> (vector<string> answers, bool all_answered):
 /// one answer (MessagePack) per member that acknowledged in time.
 using server_emit_ack_atom = caf::atom_constant<caf::atom("sio_sseack")>;
-/// (serve_server_emit_ack_atom, server_event) -> string: a member's answer.
+/// (serve_server_emit_ack_atom, server_event) -> string: a member's answer
+/// (its handler's first ack argument, MessagePack).
 using serve_server_emit_ack_atom = caf::atom_constant<caf::atom("sio_ssseak")>;
 
 /// A broadcast with ack for the sockets of one namespace on the other nodes.
 /// Each node encodes it with an ack id of its own (ids are per node).
 struct ack_broadcast {
-  std::string nsp;
-  std::vector<std::string> rooms;
-  std::vector<std::string> except;
+  selection sel;
   std::string event;
   std::string args; // MessagePack of the argument array
   std::int64_t timeout_ms = 0;
@@ -124,8 +115,7 @@ struct ack_broadcast {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ack_broadcast& x) {
-  return f(caf::meta::type_name("sio_ack_broadcast"), x.nsp, x.rooms, x.except, x.event, x.args,
-           x.timeout_ms);
+  return f(caf::meta::type_name("sio_ack_broadcast"), x.sel, x.event, x.args, x.timeout_ms);
 }
 
 /// (ack_broadcast_atom, ack_broadcast) -> (vector<string> answers, bool all_answered):
@@ -134,15 +124,22 @@ using ack_broadcast_atom = caf::atom_constant<caf::atom("sio_cbcack")>;
 /// (serve_ack_broadcast_atom, ack_broadcast) -> (vector<string>, bool): a member's part.
 using serve_ack_broadcast_atom = caf::atom_constant<caf::atom("sio_sbcack")>;
 
-/// (fetch_atom, node_request) -> vector<socket_info>: from this node to the
-/// cluster actor, which asks every member and gathers their answers.
+/// (cluster_fetch_atom, selection) -> vector<socket_info>: from this node to
+/// the cluster actor, which asks every member and gathers their answers.
 using cluster_fetch_atom = caf::atom_constant<caf::atom("sio_cfetch")>;
-/// (serve_fetch_atom, node_request) -> vector<socket_info>: a member's part of it.
+/// (serve_fetch_atom, selection) -> vector<socket_info>: a member's part of it.
 using serve_fetch_atom = caf::atom_constant<caf::atom("sio_sfetch")>;
-/// (bulk_atom, node_request): join / leave / disconnect on every other member.
-using bulk_atom = caf::atom_constant<caf::atom("sio_cbulk")>;
-/// (serve_bulk_atom, node_request): a member's part of it.
-using serve_bulk_atom = caf::atom_constant<caf::atom("sio_sbulk")>;
+/// (cluster_join_atom, selection, rooms): make the matching sockets of every
+/// other member join `rooms`; (serve_join_atom, selection, rooms): a member's part.
+using cluster_join_atom = caf::atom_constant<caf::atom("sio_cjoin")>;
+using serve_join_atom = caf::atom_constant<caf::atom("sio_rjoin")>;
+/// (cluster_leave_atom, selection, rooms) / (serve_leave_atom, ...): the same for leaving.
+using cluster_leave_atom = caf::atom_constant<caf::atom("sio_cleave")>;
+using serve_leave_atom = caf::atom_constant<caf::atom("sio_rleave")>;
+/// (cluster_disconnect_atom, selection, close) / (serve_disconnect_atom, ...):
+/// disconnect the matching sockets (close: their whole connections).
+using cluster_disconnect_atom = caf::atom_constant<caf::atom("sio_cdisc")>;
+using serve_disconnect_atom = caf::atom_constant<caf::atom("sio_rdisc")>;
 
 /// (hello_atom, address, cluster actor) -> vector<member_info>: a node introduces itself.
 using hello_atom = caf::atom_constant<caf::atom("sio_hello")>;

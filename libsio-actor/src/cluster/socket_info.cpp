@@ -2,17 +2,6 @@
 
 namespace sio::cluster {
 
-std::string to_bytes(const json& value) {
-  std::string out;
-  json::to_msgpack(value, nlohmann::detail::output_adapter<char>(out));
-  return out;
-}
-
-json from_bytes(const std::string& bytes) {
-  auto value = json::from_msgpack(bytes, true, false);
-  return value.is_discarded() ? json() : value;
-}
-
 socket_info to_socket_info(const remote_socket& s) {
   socket_info info;
   info.id = s.id;

@@ -4,6 +4,7 @@
 
 #include "engineio/atoms.hpp"
 #include "util/debug_log.hpp"
+#include "util/unexpected_message.hpp"
 #include "sio/json.hpp"
 
 namespace sio::engineio {
@@ -88,7 +89,7 @@ public:
   // -- actor -----------------------------------------------------------------
 
   caf::behavior make_behavior() override {
-    set_default_handler(caf::drop);
+    set_default_handler(util::log_unexpected);
     caf::message_handler handler{
       [=](poll_atom, std::shared_ptr<poll_responder>& r) { on_poll(std::move(r)); },
       [=](poll_aborted_atom, const std::shared_ptr<poll_responder>& r) {

@@ -16,13 +16,6 @@
 
 namespace sio::socketio {
 
-/// Which sockets a broadcast or a bulk operation is for.
-struct broadcast_target {
-  std::set<std::string> rooms;  // empty: the whole namespace
-  std::set<std::string> except; // rooms (socket ids included) left out
-  bool is_volatile = false;
-};
-
 // session actor -> socket actor
 using client_packet_atom = caf::atom_constant<caf::atom("sio_pkt")>;
 using engine_closed_atom = caf::atom_constant<caf::atom("sio_eclose")>;
@@ -30,7 +23,8 @@ using engine_closed_atom = caf::atom_constant<caf::atom("sio_eclose")>;
 using socket_connected_atom = caf::atom_constant<caf::atom("sio_conn")>;
 using socket_gone_atom = caf::atom_constant<caf::atom("sio_gone")>;
 using connect_timeout_atom = caf::atom_constant<caf::atom("sio_connto")>;
-// anyone -> socket actor (socket_ref, bulk operations)
+// anyone -> socket actor (socket_ref, bulk operations); join / leave also
+// socket actor -> adapter (socketio/adapter.hpp, with the socket's id)
 using emit_atom = caf::atom_constant<caf::atom("sio_emit")>;
 using join_atom = caf::atom_constant<caf::atom("sio_join")>;
 using leave_atom = caf::atom_constant<caf::atom("sio_leave")>;
@@ -40,20 +34,11 @@ using ack_request_atom = caf::atom_constant<caf::atom("sio_ackreq")>;
 using ack_timeout_atom = caf::atom_constant<caf::atom("sio_ackto")>;
 using middleware_next_atom = caf::atom_constant<caf::atom("sio_mwnext")>;
 using packet_middleware_next_atom = caf::atom_constant<caf::atom("sio_pmwnxt")>;
-// -> adapter actor
-using add_atom = caf::atom_constant<caf::atom("sio_add")>;
-using remove_atom = caf::atom_constant<caf::atom("sio_remove")>;
-using broadcast_atom = caf::atom_constant<caf::atom("sio_bcast")>;
-using select_atom = caf::atom_constant<caf::atom("sio_select")>;
-using sockets_join_atom = caf::atom_constant<caf::atom("sio_sjoin")>;
-using sockets_leave_atom = caf::atom_constant<caf::atom("sio_sleave")>;
-using disconnect_sockets_atom = caf::atom_constant<caf::atom("sio_sdisc")>;
 
 } // namespace sio::socketio
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::json)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::packet)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::broadcast_target)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::remote_socket)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::set<std::string>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<sio::connect_error>)

@@ -1,12 +1,8 @@
 #include "socketio/namespace_state.hpp"
 
-#include "cluster/node_tag.hpp"
-#include "cluster/session_forwarder.hpp"
-#include "cluster/websocket_relay.hpp"
-
 #include <caf/send.hpp>
 
-#include "socketio/adapter_actor.hpp"
+#include "socketio/local_adapter.hpp"
 #include "socketio/client_handler.hpp"
 #include "util/debug_log.hpp"
 
@@ -14,11 +10,20 @@ namespace sio::socketio {
 
 namespace_state::namespace_state(caf::actor_system& s, std::string n,
                                  std::shared_ptr<const server_options> o)
-  : sys(s), name(std::move(n)), options(std::move(o)), adapter(spawn_adapter(s, name)) {
+  : sys(s), name(std::move(n)), options(std::move(o)) {
+}
+
+std::shared_ptr<namespace_state> namespace_state::create(caf::actor_system& s, std::string n,
+                                                         std::shared_ptr<const server_options> o,
+                                                         const adapter_factory& make_adapter) {
+  auto ns = std::make_shared<namespace_state>(s, std::move(n), std::move(o));
+  // After construction: the adapter keeps a weak pointer to its namespace.
+  ns->adapter = make_adapter ? make_adapter(s, ns) : spawn_local_adapter(s, ns);
+  return ns;
 }
 
 namespace_state::~namespace_state() {
-  // The adapter (and its linked room actors) ends with the namespace.
+  // The adapter ends with the namespace.
   caf::anon_send_exit(adapter, caf::exit_reason::user_shutdown);
 }
 
@@ -31,13 +36,15 @@ server_state::server_state(caf::actor_system& s, server_options o)
   : sys(s), options(std::make_shared<const server_options>(std::move(o))) {
 }
 
+std::shared_ptr<namespace_state> server_state::make_namespace(const std::string& name) {
+  return namespace_state::create(sys, name, options, make_adapter);
+}
+
 std::shared_ptr<namespace_state> server_state::get_or_create(const std::string& name) {
   std::lock_guard<std::mutex> guard{mutex};
   auto& ns = namespaces[name];
-  if (!ns) {
-    ns = std::make_shared<namespace_state>(sys, name, options);
-    ns->cluster = cluster;
-  }
+  if (!ns)
+    ns = make_namespace(name);
   return ns;
 }
 
@@ -63,8 +70,7 @@ std::shared_ptr<namespace_state> server_state::find_for_connect(const std::strin
     }
     ++dynamic_children;
     // Node's ParentNamespace: the child inherits the parent's handlers.
-    auto child = std::make_shared<namespace_state>(sys, name, options);
-    child->cluster = cluster;
+    auto child = make_namespace(name);
     auto parent_handlers = d.parent->handlers();
     child->update_handlers([&](namespace_handlers& h) { h = *parent_handlers; });
     namespaces[name] = child;
@@ -80,43 +86,6 @@ engine_options engine_options_of(const server& io) {
 engineio::handler_factory handler_factory_of(const server& io) {
   auto state = io.state();
   return [state] { return make_client_handler(state); };
-}
-
-endpoint_wiring endpoint_wiring_of(const server& io) {
-  auto state = io.state();
-  endpoint_wiring w;
-  w.sessions = state->sessions;
-  w.sid_prefix = state->sid_prefix;
-  if (state->cluster) {
-    auto& sys = state->sys;
-    auto cluster = state->cluster;
-    auto own_tag = cluster::tag_of_prefix(state->sid_prefix);
-    // Long enough for a parked GET: the session answers within a ping interval.
-    auto timeout = state->options->engine.ping_interval + state->options->engine.ping_timeout;
-    // A sid another member owns (not one from outside any cluster, nor ours and gone).
-    auto elsewhere = [own_tag](const std::string& sid) {
-      auto tag = cluster::tag_of_sid(sid);
-      return !tag.empty() && tag != own_tag;
-    };
-    w.forward = [&sys, cluster, elsewhere, timeout](
-                  const std::string& sid, bool is_post, std::string body,
-                  std::shared_ptr<engineio::poll_responder> responder) {
-      if (!elsewhere(sid))
-        return false;
-      cluster::forward_request(sys, cluster,
-                               {sid, is_post, std::move(body), std::move(responder), timeout});
-      return true;
-    };
-    w.forward_ws = [&sys, cluster, elsewhere](const std::string& sid)
-      -> std::function<void(std::shared_ptr<engineio::ws_channel>)> {
-      if (!elsewhere(sid))
-        return nullptr;
-      return [&sys, cluster, sid](std::shared_ptr<engineio::ws_channel> ws) {
-        cluster::relay_websocket(sys, cluster, sid, std::move(ws));
-      };
-    };
-  }
-  return w;
 }
 
 } // namespace sio::socketio

@@ -16,6 +16,7 @@
 #include "engineio/session_registry.hpp"
 #include "net/engine_endpoint.hpp"
 #include "sio/server.hpp"
+#include "socketio/adapter.hpp"
 
 namespace sio::socketio {
 
@@ -25,7 +26,18 @@ struct namespace_handlers {
   std::map<std::string, std::function<void(json, ack_handle)>> server_side;
 };
 
+struct namespace_state;
+
+/// Makes a namespace's adapter: the local one on a single node, the cluster
+/// adapter in a cluster (installed by the server).
+using adapter_factory =
+  std::function<adapter_actor(caf::actor_system&, const std::shared_ptr<namespace_state>&)>;
+
 struct namespace_state {
+  /// A namespace with its adapter (the local one unless `make_adapter` is given).
+  static std::shared_ptr<namespace_state> create(caf::actor_system& s, std::string n,
+                                                 std::shared_ptr<const server_options> o,
+                                                 const adapter_factory& make_adapter = {});
   namespace_state(caf::actor_system& s, std::string n, std::shared_ptr<const server_options> o);
   ~namespace_state();
 
@@ -42,9 +54,8 @@ struct namespace_state {
   caf::actor_system& sys;
   const std::string name;
   const std::shared_ptr<const server_options> options;
-  caf::actor adapter;
-  /// This node's cluster actor; invalid on a single node.
-  caf::actor cluster;
+  /// Set once by create(), before the namespace is shared.
+  adapter_actor adapter;
   /// Ack ids are unique per namespace, so a broadcast ack and a socket's own
   /// ack never collide on one client.
   std::atomic<std::uint64_t> next_ack_id{0};
@@ -70,8 +81,13 @@ struct server_state {
   /// The namespace `name` if it exists on this node (for broadcasts from other nodes).
   std::shared_ptr<namespace_state> find(const std::string& name);
 
+  /// A new namespace named `name`, with an adapter from `make_adapter`.
+  std::shared_ptr<namespace_state> make_namespace(const std::string& name);
+
   caf::actor_system& sys;
   const std::shared_ptr<const server_options> options;
+  /// Empty: local adapters. The server sets it before any namespace exists.
+  adapter_factory make_adapter;
   caf::actor cluster;
   std::uint16_t cluster_port = 0;
   /// This node's sessions by sid: the HTTP endpoint adds them, the cluster

@@ -10,14 +10,14 @@
 #include <caf/send.hpp>
 
 #include "cluster/cluster_actor.hpp"
+#include "cluster/cluster_adapter.hpp"
 #include "cluster/credentials.hpp"
 #include "cluster/node_tag.hpp"
-#include "cluster/socket_info.hpp"
-#include "engineio/atoms.hpp"
-#include "socketio/atoms.hpp"
-#include "socketio/run_in_actor.hpp"
-
+#include "cluster/session_forwarder.hpp"
+#include "cluster/websocket_relay.hpp"
+#include "socketio/adapter.hpp"
 #include "socketio/namespace_state.hpp"
+#include "socketio/run_in_actor.hpp"
 #include "util/debug_log.hpp"
 
 namespace sio {
@@ -51,36 +51,26 @@ namespace_handle& namespace_handle::on_server_side(
 }
 
 void namespace_handle::server_side_emit(const std::string& event, json args) const {
-  if (!ns_->cluster)
-    return; // a single node has no other servers to tell
-  caf::anon_send(ns_->cluster, cluster::server_emit_atom::value,
-                 cluster::server_event{ns_->name, event, cluster::to_bytes(args), 0});
+  // A single node's adapter drops it: there are no other servers to tell.
+  caf::anon_send(ns_->adapter, socketio::server_emit_atom::value,
+                 socketio::server_side_event{event, std::move(args), {}, false});
 }
 
 void namespace_handle::server_side_emit_with_ack(const std::string& event, json args,
                                                  std::chrono::milliseconds timeout,
                                                  broadcast_ack_callback done) const {
-  if (!ns_->cluster) {
-    if (done)
-      done(broadcast_ack_result{});
-    return;
-  }
-  cluster::server_event ev{ns_->name, event, cluster::to_bytes(args), timeout.count()};
-  auto node = ns_->cluster;
+  auto adapter = ns_->adapter;
+  socketio::server_side_event ev{event, std::move(args), timeout, false};
   socketio::run_in_actor(ns_->sys, nullptr, [=](caf::event_based_actor* self) {
     // The cluster actor bounds each member by `timeout`; this is a backstop.
-    self->request(node, timeout + std::chrono::seconds{1}, cluster::server_emit_ack_atom::value, ev)
+    self
+      ->request(adapter, timeout + std::chrono::seconds{2}, socketio::server_emit_ack_atom::value,
+                ev)
       .then(
-        [=](std::vector<std::string>& answers, bool all_answered) {
-          broadcast_ack_result result;
-          if (!all_answered)
-            result.error = "operation has timed out";
-          for (auto& a : answers) {
-            auto value = cluster::from_bytes(a);
-            result.responses.push_back(value.is_array() && !value.empty() ? value[0] : json());
-          }
+        [=](std::vector<json>& answers, bool all_answered) {
           if (done)
-            done(std::move(result));
+            done(broadcast_ack_result{all_answered ? "" : "operation has timed out",
+                                      std::move(answers)});
         },
         [=](caf::error&) {
           if (done)
@@ -105,39 +95,6 @@ std::size_t namespace_handle::local_socket_count() const {
 
 namespace {
 
-/// Hands a broadcast from another node to this node's adapter of that namespace.
-void deliver_remote(const std::weak_ptr<socketio::server_state>& weak,
-                    const cluster::remote_broadcast& rb) {
-  auto state = weak.lock();
-  if (!state)
-    return;
-  auto ns = state->find(rb.nsp);
-  if (!ns)
-    return; // nobody can be connected to a namespace this node never created
-  std::vector<engineio::packet_ptr> packets;
-  for (auto& p : rb.packets)
-    packets.push_back(
-      std::make_shared<const engineio::packet>(engineio::packet::from_wire(p.wire, p.binary)));
-  socketio::broadcast_target target{{rb.rooms.begin(), rb.rooms.end()},
-                                    {rb.except.begin(), rb.except.end()},
-                                    rb.is_volatile};
-  caf::anon_send(ns->adapter, socketio::broadcast_atom::value, std::move(target),
-                 caf::make_message(engineio::send_atom::value, std::move(packets), rb.is_volatile));
-}
-
-/// This node's sockets selected by a request from another node.
-std::optional<broadcast_operator> local_selection(const std::weak_ptr<socketio::server_state>& weak,
-                                                  const cluster::node_request& req,
-                                                  caf::event_based_actor* self) {
-  auto state = weak.lock();
-  if (!state)
-    return std::nullopt;
-  auto ns = state->find(req.nsp);
-  if (!ns)
-    return std::nullopt;
-  return broadcast_operator{ns, self}.to(req.rooms).except(req.except).local();
-}
-
 void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::server_state> self) {
   const auto& opts = state.options->cluster;
   if (opts.insecure) {
@@ -154,60 +111,11 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
   cluster::cluster_config cfg;
   cfg.options = opts;
   std::weak_ptr<socketio::server_state> weak = self;
-  cfg.deliver = [weak](const cluster::remote_broadcast& rb) { deliver_remote(weak, rb); };
-  cfg.local_fetch = [weak](caf::event_based_actor* self, const cluster::node_request& req,
-                           std::function<void(std::vector<cluster::socket_info>)> done) {
-    auto op = local_selection(weak, req, self);
-    if (!op) {
-      done({});
-      return;
-    }
-    op->fetch_local(self, [done](std::vector<remote_socket> sockets) {
-      std::vector<cluster::socket_info> infos;
-      for (auto& s : sockets)
-        infos.push_back(cluster::to_socket_info(s));
-      done(std::move(infos));
-    });
-  };
-  cfg.local_event = [weak](const cluster::server_event& ev,
-                           std::function<void(std::string)> ack) {
+  // Requests from other members go to this node's adapter of their namespace.
+  cfg.find_adapter = [weak](const std::string& nsp) {
     auto state = weak.lock();
-    auto ns = state ? state->find(ev.nsp) : nullptr;
-    if (!ns)
-      return false;
-    auto handlers = ns->handlers();
-    auto i = handlers->server_side.find(ev.event);
-    if (i == handlers->server_side.end())
-      return false;
-    ack_handle reply;
-    if (ack)
-      reply = ack_handle{[ack](json a) { ack(cluster::to_bytes(a)); }};
-    try {
-      i->second(cluster::from_bytes(ev.args), reply);
-    } catch (const std::exception& e) {
-      util::log_line("server-side handler '", ev.event, "' threw: ", e.what());
-    }
-    return true;
-  };
-  cfg.local_ack_broadcast = [weak](caf::event_based_actor* self, const cluster::ack_broadcast& req,
-                                   std::function<void(std::vector<std::string>, bool)> done) {
-    auto state = weak.lock();
-    auto ns = state ? state->find(req.nsp) : nullptr;
-    if (!ns) {
-      done({}, true);
-      return;
-    }
-    broadcast_operator{ns, self}
-      .to(req.rooms)
-      .except(req.except)
-      .local()
-      .timeout(std::chrono::milliseconds{req.timeout_ms})
-      .emit_with_ack(req.event, cluster::from_bytes(req.args), [done](broadcast_ack_result r) {
-        std::vector<std::string> answers;
-        for (auto& a : r.responses)
-          answers.push_back(cluster::to_bytes(a));
-        done(std::move(answers), r.ok());
-      });
+    auto ns = state ? state->find(nsp) : nullptr;
+    return ns ? ns->adapter : socketio::adapter_actor{};
   };
   cfg.members_changed = [weak](std::vector<std::string> members) {
     if (auto state = weak.lock()) {
@@ -218,19 +126,12 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
   cfg.find_session = [sessions = state.sessions](const std::string& sid) {
     return sessions->find(sid);
   };
-  cfg.local_bulk = [weak](const cluster::node_request& req) {
-    auto op = local_selection(weak, req, nullptr);
-    if (!op)
-      return;
-    if (req.op == "join")
-      op->sockets_join(req.room_args);
-    else if (req.op == "leave")
-      for (auto& room : req.room_args)
-        op->sockets_leave(room);
-    else if (req.op == "disconnect")
-      op->disconnect_sockets(req.close);
-  };
   state.cluster = cluster::spawn_cluster_actor(state.sys, std::move(cfg));
+  // Every namespace gets a cluster adapter (none exists yet: "/" comes after).
+  state.make_adapter = [node = state.cluster](caf::actor_system& sys,
+                                              const std::shared_ptr<socketio::namespace_state>& ns) {
+    return cluster::spawn_cluster_adapter(sys, ns, node);
+  };
   // Over TLS, a peer's bytes reach CAF's BASP parser only after its certificate passed.
   auto port = opts.insecure ? state.sys.middleman().publish(state.cluster, opts.listen_port,
                                                             opts.listen_host.c_str(), true)
@@ -260,7 +161,7 @@ server::server(caf::actor_system& sys, server_options opts)
 }
 
 server::~server() {
-  // Adapters (and their linked room actors) stop with the server; sockets stop
+  // Adapters stop with the server; sockets stop
   // with their sessions (http_server::stop()).
   std::lock_guard<std::mutex> guard{state_->mutex};
   // Handlers often capture namespace handles: dropping them breaks that cycle.
@@ -307,8 +208,7 @@ namespace_handle server::of(const std::regex& pattern) {
 
 namespace_handle server::of(std::function<bool(const std::string&, const json&)> predicate) {
   // The parent is not itself reachable by clients; it only carries handlers.
-  auto parent = std::make_shared<socketio::namespace_state>(state_->sys, "<dynamic>",
-                                                            state_->options);
+  auto parent = socketio::namespace_state::create(state_->sys, "<dynamic>", state_->options);
   std::lock_guard<std::mutex> guard{state_->mutex};
   state_->dynamic.push_back({std::move(predicate), parent});
   return namespace_handle{parent};
@@ -329,5 +229,48 @@ const server_options& server::options() const noexcept {
 caf::actor_system& server::system() noexcept {
   return state_->sys;
 }
+
+// -- endpoint wiring (here while server.cpp wires the cluster in) ---------------
+
+namespace socketio {
+
+endpoint_wiring endpoint_wiring_of(const server& io) {
+  auto state = io.state();
+  endpoint_wiring w;
+  w.sessions = state->sessions;
+  w.sid_prefix = state->sid_prefix;
+  if (state->cluster) {
+    auto& sys = state->sys;
+    auto cluster = state->cluster;
+    auto own_tag = cluster::tag_of_prefix(state->sid_prefix);
+    // Long enough for a parked GET: the session answers within a ping interval.
+    auto timeout = state->options->engine.ping_interval + state->options->engine.ping_timeout;
+    // A sid another member owns (not one from outside any cluster, nor ours and gone).
+    auto elsewhere = [own_tag](const std::string& sid) {
+      auto tag = cluster::tag_of_sid(sid);
+      return !tag.empty() && tag != own_tag;
+    };
+    w.forward = [&sys, cluster, elsewhere, timeout](
+                  const std::string& sid, bool is_post, std::string body,
+                  std::shared_ptr<engineio::poll_responder> responder) {
+      if (!elsewhere(sid))
+        return false;
+      cluster::forward_request(sys, cluster,
+                               {sid, is_post, std::move(body), std::move(responder), timeout});
+      return true;
+    };
+    w.forward_ws = [&sys, cluster, elsewhere](const std::string& sid)
+      -> std::function<void(std::shared_ptr<engineio::ws_channel>)> {
+      if (!elsewhere(sid))
+        return nullptr;
+      return [&sys, cluster, sid](std::shared_ptr<engineio::ws_channel> ws) {
+        cluster::relay_websocket(sys, cluster, sid, std::move(ws));
+      };
+    };
+  }
+  return w;
+}
+
+} // namespace socketio
 
 } // namespace sio

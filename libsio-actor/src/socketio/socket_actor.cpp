@@ -2,7 +2,6 @@
 
 #include <caf/all.hpp>
 
-#include "cluster/socket_info.hpp"
 #include "engineio/atoms.hpp"
 #include "sio/messages.hpp"
 #include "sio/socket.hpp"
@@ -10,6 +9,8 @@
 #include "socketio/namespace_state.hpp"
 #include "socketio/wire.hpp"
 #include "util/debug_log.hpp"
+#include "util/unexpected_message.hpp"
+#include "util/msgpack.hpp"
 
 namespace sio::socketio {
 
@@ -122,7 +123,7 @@ public:
   // -- actor -----------------------------------------------------------------
 
   caf::behavior make_behavior() override {
-    set_default_handler(caf::drop);
+    set_default_handler(util::log_unexpected);
     run_middleware(0);
     return {
       [=](middleware_next_atom, std::size_t index, std::optional<connect_error>& err) {
@@ -134,7 +135,7 @@ public:
       [=](client_packet_atom, packet& p) { on_packet(p); },
       [=](engine_closed_atom, const std::string& reason) { finish(reason); },
       [=](emit_atom, const std::string& event, const std::string& args) {
-        emit_args(event, cluster::from_bytes(args)); // from a socket_ref, maybe on another node
+        emit_args(event, util::from_bytes(args)); // from a socket_ref, maybe on another node
       },
       [=](join_atom, const std::vector<std::string>& rooms) { join(rooms); },
       [=](leave_atom, const std::string& room) { leave(room); },

@@ -2,8 +2,8 @@
 
 #include <caf/send.hpp>
 
-#include "cluster/socket_info.hpp"
 #include "socketio/atoms.hpp"
+#include "util/msgpack.hpp"
 
 namespace sio {
 
@@ -11,7 +11,7 @@ using namespace sio::socketio;
 
 void socket_ref::emit_args(const std::string& event, json args) const {
   // The socket may live on another node: send the arguments as bytes.
-  caf::anon_send(actor_, emit_atom::value, event, cluster::to_bytes(args));
+  caf::anon_send(actor_, emit_atom::value, event, util::to_bytes(args));
 }
 
 void socket_ref::join(const std::string& room) const {

@@ -1,0 +1,216 @@
+#include "cluster/cluster_adapter.hpp"
+
+#include <caf/all.hpp>
+
+#include "cluster/messages.hpp"
+#include "cluster/socket_info.hpp"
+#include "engineio/atoms.hpp"
+#include "socketio/local_adapter.hpp"
+#include "socketio/namespace_state.hpp"
+#include "util/unexpected_message.hpp"
+
+namespace sio::cluster {
+
+namespace {
+
+using namespace sio::socketio;
+
+struct cluster_adapter_state : local_adapter_state {
+  caf::actor cluster; // this node's cluster actor
+  static inline const char* name = "sio.cluster_adapter";
+};
+
+using cluster_adapter = adapter_actor::stateful_pointer<cluster_adapter_state>;
+
+/// The other nodes' part of a request: the cluster actor bounds each member
+/// (and finishes early when one leaves); this is only a backstop.
+constexpr auto relay_margin = std::chrono::seconds{1};
+
+selection selection_of(const std::string& nsp, const broadcast_target& t) {
+  return selection{nsp, {t.rooms.begin(), t.rooms.end()}, {t.except.begin(), t.except.end()}};
+}
+
+/// Two parts (this node's, the other members'), merged into one answer.
+struct ack_merge {
+  int parts = 2;
+  std::vector<json> answers;
+  bool all_answered = true;
+};
+
+caf::result<std::vector<json>, bool> broadcast_with_ack(cluster_adapter self,
+                                                        const broadcast_target& target,
+                                                        const ack_emit& e) {
+  auto rp = self->make_response_promise<std::vector<json>, bool>();
+  auto m = std::make_shared<ack_merge>();
+  if (target.local)
+    m->parts = 1;
+  auto part_done = [m, rp](std::vector<json> answers, bool all) mutable {
+    for (auto& a : answers)
+      m->answers.push_back(std::move(a));
+    m->all_answered = m->all_answered && all;
+    if (--m->parts == 0)
+      rp.deliver(std::move(m->answers), m->all_answered);
+  };
+  local_part::gather_acks(self, self->state, target, e, part_done);
+  if (target.local)
+    return rp;
+  ack_broadcast req{selection_of(self->state.nsp, target), e.event, to_bytes(e.args),
+                    e.timeout.count()};
+  self->request(self->state.cluster, e.timeout + relay_margin, ack_broadcast_atom::value, req)
+    .then(
+      [part_done](std::vector<std::string>& answers, bool all) mutable {
+        std::vector<json> decoded;
+        for (auto& a : answers)
+          decoded.push_back(from_bytes(a));
+        part_done(std::move(decoded), all);
+      },
+      [part_done](caf::error&) mutable { part_done({}, false); });
+  return rp;
+}
+
+caf::result<std::vector<remote_socket>> fetch(cluster_adapter self, const broadcast_target& target,
+                                              caf::timespan timeout) {
+  auto rp = self->make_response_promise<std::vector<remote_socket>>();
+  auto all = std::make_shared<std::vector<remote_socket>>();
+  auto parts = std::make_shared<int>(target.local ? 1 : 2);
+  auto part_done = [all, parts, rp](std::vector<remote_socket> part) mutable {
+    for (auto& s : part)
+      all->push_back(std::move(s));
+    if (--*parts == 0)
+      rp.deliver(std::move(*all));
+  };
+  local_part::gather_sockets(self, self->state, target, timeout, part_done);
+  if (target.local)
+    return rp;
+  auto nsp = self->state.nsp;
+  self
+    ->request(self->state.cluster, timeout + relay_margin, cluster_fetch_atom::value,
+              selection_of(nsp, target))
+    .then(
+      [part_done, nsp](std::vector<socket_info>& infos) mutable {
+        std::vector<remote_socket> part;
+        for (auto& info : infos)
+          part.push_back(from_socket_info(std::move(info), nsp));
+        part_done(std::move(part));
+      },
+      [part_done](caf::error&) mutable { part_done({}); });
+  return rp;
+}
+
+caf::result<std::vector<json>, bool> server_emit_with_ack(cluster_adapter self,
+                                                          const server_side_event& ev) {
+  auto rp = self->make_response_promise<std::vector<json>, bool>();
+  if (ev.local) {
+    // From another node: this node's handler answers (or never does).
+    local_part::run_server_side(self->state, ev, [rp](json answer) mutable {
+      rp.deliver(std::vector<json>{std::move(answer)}, true);
+    });
+    return rp;
+  }
+  server_event out{self->state.nsp, ev.event, to_bytes(ev.args), ev.timeout.count()};
+  self
+    ->request(self->state.cluster, ev.timeout + relay_margin, cluster::server_emit_ack_atom::value,
+              out)
+    .then(
+      [rp](std::vector<std::string>& answers, bool all) mutable {
+        std::vector<json> decoded;
+        for (auto& a : answers)
+          decoded.push_back(from_bytes(a));
+        rp.deliver(std::move(decoded), all);
+      },
+      [rp](caf::error&) mutable { rp.deliver(std::vector<json>{}, false); });
+  return rp;
+}
+
+adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
+                                              std::weak_ptr<namespace_state> ns, std::string nsp,
+                                              caf::actor cluster) {
+  auto& st = self->state;
+  st.ns = std::move(ns);
+  st.nsp = std::move(nsp);
+  st.cluster = std::move(cluster);
+  self->set_default_handler(util::log_unexpected);
+  return {
+    [=](add_atom, const std::string& sid, const caf::actor& socket, const caf::actor& session) {
+      self->state.index.add(sid, socket, session);
+    },
+    [=](remove_atom, const std::string& sid) { self->state.index.remove(sid); },
+    [=](join_atom, const std::string& sid, const std::vector<std::string>& rooms) {
+      for (auto& room : rooms)
+        self->state.index.join(sid, room);
+    },
+    [=](leave_atom, const std::string& sid, const std::string& room) {
+      self->state.index.leave(sid, room);
+    },
+    [=](broadcast_atom, const broadcast_target& target, const caf::message& msg) {
+      local_part::fan_out(self, self->state, target, msg);
+      if (target.local)
+        return;
+      // Every broadcast of the namespace leaves this node in the order this
+      // actor fanned it out: adapter -> cluster actor -> each member's cluster
+      // actor -> its adapter, one path per pair of nodes.
+      if (!msg.match_elements<engineio::send_atom, std::vector<engineio::packet_ptr>, bool>())
+        return;
+      remote_broadcast rb;
+      rb.sel = selection_of(self->state.nsp, target);
+      rb.is_volatile = target.is_volatile;
+      for (auto& p : msg.get_as<std::vector<engineio::packet_ptr>>(1))
+        rb.packets.push_back({p->is_binary(), p->wire()});
+      caf::anon_send(self->state.cluster, publish_broadcast_atom::value, std::move(rb));
+    },
+    [=](broadcast_ack_atom, const broadcast_target& target, const ack_emit& e) {
+      return broadcast_with_ack(self, target, e);
+    },
+    [=](fetch_sockets_atom, const broadcast_target& target, caf::timespan timeout) {
+      return fetch(self, target, timeout);
+    },
+    [=](sockets_join_atom, const broadcast_target& target, const std::vector<std::string>& rooms) {
+      local_part::sockets_join(self->state, target, rooms);
+      if (!target.local)
+        caf::anon_send(self->state.cluster, cluster_join_atom::value,
+                   selection_of(self->state.nsp, target), rooms);
+    },
+    [=](sockets_leave_atom, const broadcast_target& target, const std::vector<std::string>& rooms) {
+      local_part::sockets_leave(self->state, target, rooms);
+      if (!target.local)
+        caf::anon_send(self->state.cluster, cluster_leave_atom::value,
+                   selection_of(self->state.nsp, target), rooms);
+    },
+    [=](disconnect_sockets_atom, const broadcast_target& target, bool close) {
+      local_part::disconnect_sockets(self->state, target, close);
+      if (!target.local)
+        caf::anon_send(self->state.cluster, cluster_disconnect_atom::value,
+                   selection_of(self->state.nsp, target), close);
+    },
+    [=](rooms_atom) { return self->state.index.room_sizes(); },
+    [=](socketio::server_emit_atom, const server_side_event& ev) {
+      if (ev.local)
+        local_part::run_server_side(self->state, ev, nullptr);
+      else // to the other servers only, as Node's serverSideEmit
+        caf::anon_send(self->state.cluster, cluster::server_emit_atom::value,
+                   server_event{self->state.nsp, ev.event, to_bytes(ev.args), 0});
+    },
+    [=](socketio::server_emit_ack_atom, const server_side_event& ev) {
+      return server_emit_with_ack(self, ev);
+    },
+    [=](server_count_atom) -> caf::result<std::size_t> {
+      auto rp = self->make_response_promise<std::size_t>();
+      self->request(self->state.cluster, caf::infinite, members_atom::value)
+        .then(
+          [rp](const std::vector<std::string>& others) mutable { rp.deliver(others.size() + 1); },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+socketio::adapter_actor spawn_cluster_adapter(caf::actor_system& sys,
+                                              const std::shared_ptr<socketio::namespace_state>& ns,
+                                              caf::actor cluster) {
+  return sys.spawn(cluster_behavior, std::weak_ptr<socketio::namespace_state>{ns}, ns->name,
+                   std::move(cluster));
+}
+
+} // namespace sio::cluster

@@ -1,0 +1,111 @@
+// The adapter protocol: everything a namespace's adapter does, as one typed
+// actor interface. Operators and sockets talk to `namespace_state::adapter`
+// only; whether it is the local adapter (socketio/local_adapter.hpp) or the
+// cluster adapter (cluster/cluster_adapter.hpp) is the server's choice.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/message.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/timestamp.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "sio/json.hpp"
+#include "sio/socket_ref.hpp"
+#include "socketio/atoms.hpp"
+
+namespace sio::socketio {
+
+/// Which sockets a broadcast or a bulk operation is for.
+struct broadcast_target {
+  std::set<std::string> rooms;  // empty: the whole namespace
+  std::set<std::string> except; // rooms (socket ids included) left out
+  bool is_volatile = false;
+  /// Only this node's sockets: set by broadcast_operator::local(), and by the
+  /// cluster actor for a request that came from another node.
+  bool local = false;
+};
+
+/// A broadcast whose recipients acknowledge. The adapter encodes it: ack ids
+/// are per namespace and per node, so each node encodes with an id of its own.
+struct ack_emit {
+  std::string event;
+  json args; // an array
+  /// How long each socket may take; the answer comes within it.
+  std::chrono::milliseconds timeout{0};
+};
+
+/// An event for the namespace's server-side handlers (Node's serverSideEmit).
+struct server_side_event {
+  std::string event;
+  json args; // an array
+  /// With ack: how long each other server may take.
+  std::chrono::milliseconds timeout{0};
+  /// From another node: run this node's handler (an emit never reaches its own node).
+  bool local = false;
+};
+
+using add_atom = caf::atom_constant<caf::atom("sio_add")>;
+using remove_atom = caf::atom_constant<caf::atom("sio_remove")>;
+using broadcast_atom = caf::atom_constant<caf::atom("sio_bcast")>;
+using broadcast_ack_atom = caf::atom_constant<caf::atom("sio_bcack")>;
+using fetch_sockets_atom = caf::atom_constant<caf::atom("sio_fetchs")>;
+using sockets_join_atom = caf::atom_constant<caf::atom("sio_sjoin")>;
+using sockets_leave_atom = caf::atom_constant<caf::atom("sio_sleave")>;
+using disconnect_sockets_atom = caf::atom_constant<caf::atom("sio_sdisc")>;
+using rooms_atom = caf::atom_constant<caf::atom("sio_rooms")>;
+using server_emit_atom = caf::atom_constant<caf::atom("sio_semit")>;
+using server_emit_ack_atom = caf::atom_constant<caf::atom("sio_semack")>;
+using server_count_atom = caf::atom_constant<caf::atom("sio_scount")>;
+
+/// One namespace's adapter. Answer a vector<json> through a response promise's
+/// deliver(), never `return {answers, ...}`: caf::result brace-initialises
+/// each element type, and vector<json>{answers} is a vector of one JSON array.
+///
+/// Requests with a target span the cluster unless
+/// `target.local` is set; "answers" are each client's (or server's) first
+/// ack argument, in arrival order, and "all answered" is false when one did
+/// not answer in time ("operation has timed out"; a socket that left counts
+/// as no answer, not as a timeout).
+using adapter_actor = caf::typed_actor<
+  // (id, socket actor, session actor): a socket connected; it is in its own id's room.
+  caf::reacts_to<add_atom, std::string, caf::actor, caf::actor>,
+  // (id): the socket left; it leaves every room.
+  caf::reacts_to<remove_atom, std::string>,
+  // (id, rooms) / (id, room): the socket joined / left rooms.
+  caf::reacts_to<join_atom, std::string, std::vector<std::string>>,
+  caf::reacts_to<leave_atom, std::string, std::string>,
+  // (target, message): the encoded broadcast, the same caf::message for every
+  // recipient session: (engineio::send_atom, vector<packet_ptr>, is_volatile).
+  caf::reacts_to<broadcast_atom, broadcast_target, caf::message>,
+  caf::replies_to<broadcast_ack_atom, broadcast_target, ack_emit>::with<std::vector<json>, bool>,
+  // (target, how long each socket may take) -> the matching sockets.
+  caf::replies_to<fetch_sockets_atom, broadcast_target, caf::timespan>::with<
+    std::vector<remote_socket>>,
+  caf::reacts_to<sockets_join_atom, broadcast_target, std::vector<std::string>>,
+  caf::reacts_to<sockets_leave_atom, broadcast_target, std::vector<std::string>>,
+  // (target, close): close = true ends each socket's whole connection.
+  caf::reacts_to<disconnect_sockets_atom, broadcast_target, bool>,
+  // This node's rooms (socket id rooms included) and how many sockets each has.
+  caf::replies_to<rooms_atom>::with<std::map<std::string, std::size_t>>,
+  caf::reacts_to<server_emit_atom, server_side_event>,
+  caf::replies_to<server_emit_ack_atom, server_side_event>::with<std::vector<json>, bool>,
+  // Nodes serving the namespace, this one included.
+  caf::replies_to<server_count_atom>::with<std::size_t>>;
+
+} // namespace sio::socketio
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::broadcast_target)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::ack_emit)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::server_side_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sio::json>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sio::remote_socket>)

@@ -1,0 +1,231 @@
+#include "socketio/local_adapter.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "engineio/atoms.hpp"
+#include "socketio/namespace_state.hpp"
+#include "socketio/wire.hpp"
+#include "util/debug_log.hpp"
+#include "util/unexpected_message.hpp"
+
+namespace sio::socketio {
+
+namespace local_part {
+
+namespace {
+
+/// One answer per socket; finished once every request answered or failed.
+template <class Result>
+struct gather_state {
+  std::size_t pending = 0;
+  bool timed_out = false;
+  std::vector<Result> results;
+};
+
+std::vector<caf::actor> sockets_of(local_adapter_state& st, const broadcast_target& target) {
+  std::vector<caf::actor> out;
+  st.index.for_each(target, [&](const std::string&, room_index::entry& e) {
+    out.push_back(e.socket);
+  });
+  return out;
+}
+
+} // namespace
+
+void fan_out(self_ptr self, local_adapter_state& st, const broadcast_target& target,
+             const caf::message& msg) {
+  // Every broadcast of the namespace passes here: one path from any sender to
+  // each session keeps broadcasts in the order they were sent.
+  st.index.for_each(target, [&](const std::string&, room_index::entry& e) {
+    e.session->enqueue(nullptr, caf::make_message_id(), msg, self->context());
+  });
+}
+
+void gather_acks(self_ptr self, local_adapter_state& st, const broadcast_target& target,
+                 const ack_emit& e, acks_done done) {
+  auto sockets = sockets_of(st, target);
+  auto ns = st.ns.lock();
+  if (sockets.empty() || !ns) {
+    done({}, true);
+    return;
+  }
+  // Ack ids are per namespace: a broadcast ack and a socket's own never collide.
+  auto id = ns->next_ack_id++;
+  auto packets = make_event(st.nsp, e.event, e.args, id);
+  auto t = std::max(e.timeout, std::chrono::milliseconds{1});
+  auto g = std::make_shared<gather_state<json>>();
+  g->pending = sockets.size();
+  auto finish_one = [g, done] {
+    if (--g->pending == 0)
+      done(std::move(g->results), !g->timed_out);
+  };
+  for (auto& s : sockets)
+    self->request(s, t, ack_request_atom::value, id, packets, t)
+      .then(
+        [g, finish_one](json& answer) {
+          // Node hands the first ack argument of each client.
+          g->results.push_back(answer.is_array() && !answer.empty() ? std::move(answer[0])
+                                                                    : json());
+          finish_one();
+        },
+        [g, finish_one](caf::error& err) {
+          // A socket that left counts as "no answer", not as a timeout.
+          if (err != caf::sec::request_receiver_down)
+            g->timed_out = true;
+          finish_one();
+        });
+}
+
+void gather_sockets(self_ptr self, local_adapter_state& st, const broadcast_target& target,
+                    caf::timespan timeout, std::function<void(std::vector<remote_socket>)> done) {
+  auto sockets = sockets_of(st, target);
+  if (sockets.empty()) {
+    done({});
+    return;
+  }
+  auto g = std::make_shared<gather_state<remote_socket>>();
+  g->pending = sockets.size();
+  auto finish_one = [g, done] {
+    if (--g->pending == 0)
+      done(std::move(g->results));
+  };
+  for (auto& s : sockets)
+    self->request(s, timeout, fetch_atom::value)
+      .then(
+        [g, finish_one](remote_socket& rs) {
+          g->results.push_back(std::move(rs));
+          finish_one();
+        },
+        [finish_one](caf::error&) { finish_one(); });
+}
+
+void sockets_join(local_adapter_state& st, const broadcast_target& target,
+                  const std::vector<std::string>& rooms) {
+  st.index.for_each(target, [&](const std::string&, room_index::entry& e) {
+    caf::anon_send(e.socket, join_atom::value, rooms);
+  });
+}
+
+void sockets_leave(local_adapter_state& st, const broadcast_target& target,
+                   const std::vector<std::string>& rooms) {
+  st.index.for_each(target, [&](const std::string&, room_index::entry& e) {
+    for (auto& room : rooms)
+      caf::anon_send(e.socket, leave_atom::value, room);
+  });
+}
+
+void disconnect_sockets(local_adapter_state& st, const broadcast_target& target,
+                        bool close) {
+  st.index.for_each(target, [&](const std::string&, room_index::entry& e) {
+    caf::anon_send(e.socket, disconnect_atom::value, close);
+  });
+}
+
+void run_server_side(const local_adapter_state& st, const server_side_event& ev,
+                     std::function<void(json)> ack) {
+  auto ns = st.ns.lock();
+  if (!ns)
+    return;
+  auto handlers = ns->handlers();
+  auto i = handlers->server_side.find(ev.event);
+  if (i == handlers->server_side.end())
+    return; // with ack: the asking node times out on us, as Node
+  ack_handle reply;
+  if (ack)
+    reply = ack_handle{[ack](json args) {
+      ack(args.is_array() && !args.empty() ? std::move(args[0]) : json());
+    }};
+  try {
+    i->second(ev.args, reply);
+  } catch (const std::exception& e) {
+    util::log_line("server-side handler '", ev.event, "' threw: ", e.what());
+  }
+}
+
+} // namespace local_part
+
+namespace {
+
+using local_adapter = adapter_actor::stateful_pointer<local_adapter_state>;
+
+// Spawned with arguments: CAF 0.17 dereferences a null argument tuple when a
+// function-based actor has none (UBSan reports it).
+adapter_actor::behavior_type local_behavior(local_adapter self, std::weak_ptr<namespace_state> ns,
+                                            std::string nsp) {
+  auto& st = self->state;
+  st.ns = std::move(ns);
+  st.nsp = std::move(nsp);
+  self->set_default_handler(util::log_unexpected);
+  return {
+    [=](add_atom, const std::string& sid, const caf::actor& socket, const caf::actor& session) {
+      self->state.index.add(sid, socket, session);
+    },
+    [=](remove_atom, const std::string& sid) { self->state.index.remove(sid); },
+    [=](join_atom, const std::string& sid, const std::vector<std::string>& rooms) {
+      for (auto& room : rooms)
+        self->state.index.join(sid, room);
+    },
+    [=](leave_atom, const std::string& sid, const std::string& room) {
+      self->state.index.leave(sid, room);
+    },
+    [=](broadcast_atom, const broadcast_target& target, const caf::message& msg) {
+      local_part::fan_out(self, self->state, target, msg);
+    },
+    [=](broadcast_ack_atom, const broadcast_target& target,
+        const ack_emit& e) -> caf::result<std::vector<json>, bool> {
+      auto rp = self->make_response_promise<std::vector<json>, bool>();
+      local_part::gather_acks(self, self->state, target, e,
+                              [rp](std::vector<json> answers, bool all) mutable {
+                                rp.deliver(std::move(answers), all);
+                              });
+      return rp;
+    },
+    [=](fetch_sockets_atom, const broadcast_target& target,
+        caf::timespan timeout) -> caf::result<std::vector<remote_socket>> {
+      auto rp = self->make_response_promise<std::vector<remote_socket>>();
+      local_part::gather_sockets(self, self->state, target, timeout,
+                                 [rp](std::vector<remote_socket> sockets) mutable {
+                                   rp.deliver(std::move(sockets));
+                                 });
+      return rp;
+    },
+    [=](sockets_join_atom, const broadcast_target& target, const std::vector<std::string>& rooms) {
+      local_part::sockets_join(self->state, target, rooms);
+    },
+    [=](sockets_leave_atom, const broadcast_target& target, const std::vector<std::string>& rooms) {
+      local_part::sockets_leave(self->state, target, rooms);
+    },
+    [=](disconnect_sockets_atom, const broadcast_target& target, bool close) {
+      local_part::disconnect_sockets(self->state, target, close);
+    },
+    [=](rooms_atom) { return self->state.index.room_sizes(); },
+    // A single node has no other servers: an emit reaches nobody (as Node's
+    // serverSideEmit on one node), and one with ack is answered at once.
+    [=](server_emit_atom, const server_side_event& ev) {
+      if (ev.local)
+        local_part::run_server_side(self->state, ev, nullptr);
+    },
+    [=](server_emit_ack_atom, const server_side_event& ev) -> caf::result<std::vector<json>, bool> {
+      auto rp = self->make_response_promise<std::vector<json>, bool>();
+      if (!ev.local)
+        rp.deliver(std::vector<json>{}, true);
+      else
+        local_part::run_server_side(self->state, ev, [rp](json answer) mutable {
+          rp.deliver(std::vector<json>{std::move(answer)}, true);
+        });
+      return rp;
+    },
+    [=](server_count_atom) { return std::size_t{1}; },
+  };
+}
+
+} // namespace
+
+adapter_actor spawn_local_adapter(caf::actor_system& sys,
+                                  const std::shared_ptr<namespace_state>& ns) {
+  return sys.spawn(local_behavior, std::weak_ptr<namespace_state>{ns}, ns->name);
+}
+
+} // namespace sio::socketio

@@ -1,0 +1,67 @@
+// The local adapter of one namespace: the room index, and this node's part
+// of every operation of the adapter protocol (socketio/adapter.hpp). It fans
+// out every broadcast itself (one encoded message shared by all recipients):
+// a single path from a sender to each session is what keeps broadcasts in
+// order (see docs/architecture.md). The cluster adapter runs the same code
+// inside its own actor (cluster/cluster_adapter.cpp), so a cluster adds no
+// hop in front of the local fan-out.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "socketio/adapter.hpp"
+#include "socketio/room_index.hpp"
+
+namespace sio::socketio {
+
+struct namespace_state;
+
+/// What an adapter of either kind keeps.
+struct local_adapter_state {
+  std::string nsp;
+  /// Ack ids and server-side handlers; weak: the namespace holds the adapter.
+  std::weak_ptr<namespace_state> ns;
+  room_index index;
+  static inline const char* name = "sio.adapter";
+};
+
+/// This node's part of each operation, run in `self` (an adapter of either kind).
+namespace local_part {
+
+using self_ptr = adapter_actor::pointer;
+using acks_done = std::function<void(std::vector<json> answers, bool all_answered)>;
+
+/// Enqueues `msg` into each matching session: the same message for all.
+void fan_out(self_ptr self, local_adapter_state& st, const broadcast_target& target,
+             const caf::message& msg);
+/// Encodes `e` with a fresh ack id and gathers every matching socket's answer;
+/// `done` runs in `self` once all answered or failed, within e.timeout.
+void gather_acks(self_ptr self, local_adapter_state& st, const broadcast_target& target,
+                 const ack_emit& e, acks_done done);
+/// Every matching socket's snapshot; one that does not answer within `timeout` is left out.
+void gather_sockets(self_ptr self, local_adapter_state& st, const broadcast_target& target,
+                    caf::timespan timeout, std::function<void(std::vector<remote_socket>)> done);
+void sockets_join(local_adapter_state& st, const broadcast_target& target,
+                  const std::vector<std::string>& rooms);
+void sockets_leave(local_adapter_state& st, const broadcast_target& target,
+                   const std::vector<std::string>& rooms);
+void disconnect_sockets(local_adapter_state& st, const broadcast_target& target,
+                        bool close);
+/// Runs this node's server-side handler for `ev` (sent by another node);
+/// `ack` (may be empty, may stay uncalled) gets the handler's first ack argument.
+/// Nothing happens without a handler.
+void run_server_side(const local_adapter_state& st, const server_side_event& ev,
+                     std::function<void(json)> ack);
+
+} // namespace local_part
+
+/// The adapter of namespace `ns` on a single node.
+adapter_actor spawn_local_adapter(caf::actor_system& sys,
+                                  const std::shared_ptr<namespace_state>& ns);
+
+} // namespace sio::socketio
