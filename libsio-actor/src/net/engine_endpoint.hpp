@@ -18,6 +18,10 @@
 #include "net/http_connection.hpp"
 #include "sio/engine_options.hpp"
 
+namespace sio {
+class server;
+}
+
 namespace sio::net {
 
 /// Serves a polling request (GET, or POST with its body) for a sid this
@@ -32,6 +36,26 @@ using forward_unknown_sid = std::function<bool(const std::string& sid, bool is_p
 /// cannot be served ("Session ID unknown").
 using forward_unknown_websocket =
   std::function<std::function<void(std::shared_ptr<engineio::ws_channel>)>(const std::string& sid)>;
+
+/// What an Engine.IO endpoint shares with the rest of its server: the session
+/// registry, the sid prefix and (in a cluster) the forwarding of requests for
+/// other nodes' sessions. Empty for a bare endpoint.
+struct endpoint_wiring {
+  std::shared_ptr<engineio::session_registry> sessions;
+  std::string sid_prefix;
+  forward_unknown_sid forward;
+  forward_unknown_websocket forward_ws;
+};
+
+/// Everything http_server::serve(server&) mounts. Declared here, where it is
+/// used, and defined by the runner (src/runner/server.cpp), which alone sees
+/// the server's parts: net knows nothing of Socket.IO.
+struct socketio_endpoint {
+  engine_options options;
+  engineio::handler_factory factory;
+  endpoint_wiring wiring;
+};
+socketio_endpoint socketio_endpoint_of(const server& io);
 
 class engine_endpoint final : public http_route {
 public:

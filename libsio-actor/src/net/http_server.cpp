@@ -22,8 +22,6 @@
 #include "net/engine_endpoint.hpp"
 #include "net/http_connection.hpp"
 #include "net/static_file_route.hpp"
-#include "sio/server.hpp"
-#include "socketio/namespace_state.hpp"
 #include "util/debug_log.hpp"
 
 namespace sio {
@@ -147,7 +145,7 @@ struct http_server::impl {
 
   /// An Engine.IO endpoint (bare or under Socket.IO) at opts.path.
   void mount_engine(engine_options opts, engineio::handler_factory factory,
-                    socketio::endpoint_wiring wiring = {}) {
+                    endpoint_wiring wiring = {}) {
     opts.path = normalize_path(opts.path);
     max_body = std::max(max_body, opts.max_http_buffer_size);
     auto path = opts.path;
@@ -201,8 +199,8 @@ void http_server::serve_engine(engine_options opts, engine_handlers handlers) {
 }
 
 void http_server::serve(server& io) {
-  impl_->mount_engine(socketio::engine_options_of(io), socketio::handler_factory_of(io),
-                      socketio::endpoint_wiring_of(io));
+  auto ep = net::socketio_endpoint_of(io);
+  impl_->mount_engine(std::move(ep.options), std::move(ep.factory), std::move(ep.wiring));
 }
 
 void http_server::serve_file(std::string url_path, std::string file_path,

@@ -79,10 +79,6 @@ std::shared_ptr<namespace_state> server_state::find_for_connect(const std::strin
   return nullptr;
 }
 
-engine_options engine_options_of(const server& io) {
-  return io.options().engine;
-}
-
 engineio::handler_factory handler_factory_of(const server& io) {
   auto state = io.state();
   return [state] { return make_client_handler(state); };

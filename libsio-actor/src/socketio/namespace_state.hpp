@@ -14,7 +14,6 @@
 
 #include "engineio/session_handler.hpp"
 #include "engineio/session_registry.hpp"
-#include "net/engine_endpoint.hpp"
 #include "sio/server.hpp"
 #include "socketio/adapter.hpp"
 
@@ -106,17 +105,7 @@ struct server_state {
   std::size_t dynamic_children = 0;
 };
 
-/// For http_server::serve(server&).
-engine_options engine_options_of(const server& io);
+/// For http_server::serve(server&) (src/runner/server.cpp).
 engineio::handler_factory handler_factory_of(const server& io);
-/// The session registry, sid prefix and (in a cluster) the forwarding of
-/// requests for other nodes' sessions, for the HTTP endpoint.
-struct endpoint_wiring {
-  std::shared_ptr<engineio::session_registry> sessions;
-  std::string sid_prefix;
-  net::forward_unknown_sid forward;
-  net::forward_unknown_websocket forward_ws;
-};
-endpoint_wiring endpoint_wiring_of(const server& io);
 
 } // namespace sio::socketio

@@ -17,6 +17,7 @@
 #include "cluster/websocket_relay.hpp"
 #include "socketio/adapter.hpp"
 #include "socketio/namespace_state.hpp"
+#include "net/engine_endpoint.hpp"
 #include "socketio/run_in_actor.hpp"
 #include "util/debug_log.hpp"
 
@@ -230,9 +231,11 @@ caf::actor_system& server::system() noexcept {
   return state_->sys;
 }
 
-// -- endpoint wiring (here while server.cpp wires the cluster in) ---------------
+// -- what http_server::serve(server&) mounts ------------------------------------
 
-namespace socketio {
+namespace net {
+
+namespace {
 
 endpoint_wiring endpoint_wiring_of(const server& io) {
   auto state = io.state();
@@ -271,6 +274,12 @@ endpoint_wiring endpoint_wiring_of(const server& io) {
   return w;
 }
 
-} // namespace socketio
+} // namespace
+
+socketio_endpoint socketio_endpoint_of(const server& io) {
+  return {io.options().engine, socketio::handler_factory_of(io), endpoint_wiring_of(io)};
+}
+
+} // namespace net
 
 } // namespace sio
