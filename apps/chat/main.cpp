@@ -20,7 +20,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -93,19 +92,6 @@ private:
   std::chrono::steady_clock::time_point last_;
 };
 
-/// The namespace, held weakly: a namespace_handle captured in a handler that
-/// the namespace itself stores would keep it (and its adapter actor) alive
-/// forever, and the actor system would then wait for that actor at exit.
-using weak_namespace = std::weak_ptr<sio::socketio::namespace_state>;
-
-/// Every socket of the namespace, callbacks in `self`; nothing once it is gone.
-std::optional<sio::broadcast_operator> everyone(const weak_namespace& nsp,
-                                                caf::event_based_actor* self) {
-  if (auto ns = nsp.lock())
-    return sio::namespace_handle{std::move(ns)}.all(self);
-  return std::nullopt;
-}
-
 sio::json notice(const std::string& kind, const std::string& text) {
   sio::json n = sio::json::object();
   n["kind"] = kind;
@@ -156,13 +142,10 @@ sio::json change_notice(const std::string& kind, const std::vector<std::string>&
   return n;
 }
 
-caf::behavior roster_actor(caf::stateful_actor<roster_state>* self, weak_namespace nsp) {
+caf::behavior roster_actor(caf::stateful_actor<roster_state>* self, sio::namespace_handle nsp) {
   auto flush = [self, nsp] {
     auto& st = self->state;
-    auto everybody = everyone(nsp, self);
-    if (!everybody)
-      return;
-    auto& all = *everybody;
+    auto all = nsp.all(self);
     // A lone newcomer is not told of their own arrival (the welcome notice
     // did that); several at once each see the others.
     if (st.joined.size() == 1)
@@ -232,7 +215,7 @@ struct chat_limits {
   double flood_burst;
 };
 
-void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
+void on_connection(sio::socket& s, sio::namespace_handle nsp, caf::actor roster,
                    const sio::app& a, chat_limits limits) {
   bool in_worker = a.config().worker_socket >= 0;
   auto welcome = notice("welcome", "You are " + s.id() + "."
@@ -278,9 +261,8 @@ void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
                                          + std::to_string(limits.max_message_chars) + "."));
       return;
     }
-    if (auto all = everyone(nsp, s.self()))
-      all->emit("chat message",
-                "port:" + std::to_string(a.port()) + " user:" + s.id() + " msg:" + text);
+    nsp.all(s.self()).emit("chat message",
+                           "port:" + std::to_string(a.port()) + " user:" + s.id() + " msg:" + text);
   });
 
   // The benchmark contract.
@@ -291,12 +273,7 @@ void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
   });
   // Clients connected across the whole cluster (this node alone when single).
   s.on("online", [nsp](sio::socket& s, sio::event& e) {
-    auto all = everyone(nsp, s.self());
-    if (!all) {
-      e.ack(sio::json::array({0}));
-      return;
-    }
-    all->fetch_sockets([ack = e.ack](std::vector<sio::remote_socket> sockets) {
+    nsp.all(s.self()).fetch_sockets([ack = e.ack](std::vector<sio::remote_socket> sockets) {
       ack(sio::json::array({sockets.size()}));
     });
   });
@@ -314,8 +291,7 @@ void on_connection(sio::socket& s, weak_namespace nsp, caf::actor roster,
       e.ack(sio::json::array({false}));
       return;
     }
-    if (auto all = everyone(nsp, s.self()))
-      all->to(a[0].get<std::string>()).emit("chat message", a[1]);
+    nsp.all(s.self()).to(a[0].get<std::string>()).emit("chat message", a[1]);
     e.ack(sio::json::array({true}));
   });
 }
@@ -346,12 +322,11 @@ void start(sio::app& a, const config& cfg) {
   http.serve_file("/socket.io/socket.io.min.js.map", cfg.client_bundle + ".map",
                   "application/json");
 
-  auto main_nsp = a.io().of("/");
-  weak_namespace nsp = main_nsp.state();
+  auto nsp = a.io().of("/");
   auto roster = a.system().spawn(roster_actor, nsp);
   a.on_stop([roster] { caf::anon_send_exit(roster, caf::exit_reason::user_shutdown); });
   chat_limits limits{cfg.max_message_chars, cfg.flood_rate, cfg.flood_burst};
-  main_nsp.on_connection([nsp, roster, &a, limits](sio::socket& s) {
+  nsp.on_connection([nsp, roster, &a, limits](sio::socket& s) {
     on_connection(s, nsp, roster, a, limits);
   });
 }
