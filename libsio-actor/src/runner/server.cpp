@@ -16,6 +16,7 @@
 #include "cluster/session_forwarder.hpp"
 #include "cluster/websocket_relay.hpp"
 #include "socketio/adapter.hpp"
+#include "socketio/adapter_acks.hpp"
 #include "socketio/namespace_state.hpp"
 #include "net/engine_endpoint.hpp"
 #include "socketio/run_in_actor.hpp"
@@ -60,24 +61,10 @@ void namespace_handle::server_side_emit(const std::string& event, json args) con
 void namespace_handle::server_side_emit_with_ack(const std::string& event, json args,
                                                  std::chrono::milliseconds timeout,
                                                  broadcast_ack_callback done) const {
-  auto adapter = ns_->adapter;
-  socketio::server_side_event ev{event, std::move(args), timeout, false};
-  socketio::run_in_actor(ns_->sys, nullptr, [=](caf::event_based_actor* self) {
-    // The cluster actor bounds each member by `timeout`; this is a backstop.
-    self
-      ->request(adapter, timeout + std::chrono::seconds{2}, socketio::server_emit_ack_atom::value,
-                ev)
-      .then(
-        [=](std::vector<json>& answers, bool all_answered) {
-          if (done)
-            done(broadcast_ack_result{all_answered ? "" : "operation has timed out",
-                                      std::move(answers)});
-        },
-        [=](caf::error&) {
-          if (done)
-            done(broadcast_ack_result{"operation has timed out", {}});
-        });
-  });
+  // The cluster actor bounds each member by `timeout`.
+  socketio::request_acks(ns_->sys, nullptr, ns_->adapter, timeout, std::move(done),
+                         socketio::server_emit_ack_atom::value,
+                         socketio::server_side_event{event, std::move(args), timeout, false});
 }
 
 broadcast_operator namespace_handle::all() const {

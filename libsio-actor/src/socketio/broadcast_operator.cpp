@@ -4,6 +4,7 @@
 
 #include "engineio/atoms.hpp"
 #include "socketio/adapter.hpp"
+#include "socketio/adapter_acks.hpp"
 #include "socketio/namespace_state.hpp"
 #include "socketio/run_in_actor.hpp"
 #include "socketio/wire.hpp"
@@ -22,11 +23,6 @@ broadcast_target target_of(const broadcast_operator& op) {
   t.local = op.is_local();
   return t;
 }
-
-/// The adapter answers within the operation's timeout (a cluster adapter
-/// within the cluster actor's bound of the other members plus a second);
-/// this bound on the request to it is only a backstop.
-constexpr auto adapter_margin = std::chrono::seconds{2};
 
 } // namespace
 
@@ -93,24 +89,9 @@ void broadcast_operator::emit_args(const std::string& event, json args) const {
 
 void broadcast_operator::emit_with_ack(const std::string& event, json args,
                                        broadcast_ack_callback done) const {
-  auto adapter = ns_->adapter;
-  auto target = target_of(*this);
   // The adapter encodes it: ack ids are per node.
-  ack_emit e{event, std::move(args), timeout_};
-  auto backstop = timeout_ + adapter_margin;
-  run_in_actor(ns_->sys, self_, [=](caf::event_based_actor* self) {
-    self->request(adapter, backstop, broadcast_ack_atom::value, target, e)
-      .then(
-        [=](std::vector<json>& answers, bool all_answered) {
-          if (done)
-            done(broadcast_ack_result{all_answered ? "" : "operation has timed out",
-                                      std::move(answers)});
-        },
-        [=](caf::error&) {
-          if (done)
-            done(broadcast_ack_result{"operation has timed out", {}});
-        });
-  });
+  request_acks(ns_->sys, self_, ns_->adapter, timeout_, std::move(done), broadcast_ack_atom::value,
+               target_of(*this), ack_emit{event, std::move(args), timeout_});
 }
 
 void broadcast_operator::fetch_sockets(
