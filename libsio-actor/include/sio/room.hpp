@@ -74,7 +74,9 @@ public:
   }
   virtual void emit_args(const std::string& event, json args) const = 0;
   /// io.to(name()) with callbacks run in this room actor: local(), except(),
-  /// emit_with_ack, fetch_sockets ...
+  /// emit_with_ack, fetch_sockets ... Throws std::logic_error once the
+  /// namespace is gone (the server is shutting down; the handler's exception
+  /// is caught and logged like any other).
   virtual broadcast_operator broadcast() const = 0;
 
   /// To one socket: a member on this node directly into its session (one hop,

@@ -1,6 +1,7 @@
 // One message sent to a room, as its room actor sees it (sio/room.hpp): the
 // encoded broadcast every member's session got, shared, not copied. The event
-// name and arguments are decoded from it only when asked for.
+// name and arguments are decoded from it only when asked for. A value: keep
+// copies (in a room's history, say); one object is for one thread at a time.
 #pragma once
 
 #include <memory>
