@@ -1284,6 +1284,54 @@ TEST_CASE("cluster server: io.to(r).emit(a); io.emit(b) arrive a, then b, at mem
   }
 }
 
+// Room actors stand beside the delivery path on every node: each node's
+// actor of a room sees the room's messages from either node, and members
+// still get io.to(r).emit(a); io.emit(b) as a, then b.
+TEST_CASE("cluster server: each node's room actor sees the room's messages from every node",
+          "[cluster][server][room]") {
+  auto log = std::make_shared<session_log>();
+  server_node a{"A", {}, log};
+  server_node b{"B", {a.address()}, log};
+  REQUIRE(wait_mesh({&a, &b}));
+  auto seen = std::make_shared<sio_test::event_log>(); // who: node, items: {event}
+  for (auto* n : {&a, &b}) {
+    n->io->of("/").on_connection([](sio::socket& s) { s.join("r"); });
+    n->io->of("/").on_room([](const std::string& room) { return room == "r"; },
+                           [seen, node = n->name](sio::room& r) {
+                             r.on_message([seen, node](sio::room&, const sio::room_message& m) {
+                               seen->add(sio_test::record{node, "message", {m.event()}});
+                             });
+                           });
+  }
+  REQUIRE(a.connect("a1"));
+  REQUIRE(b.connect("b1"));
+  REQUIRE(eventually([&] {
+    auto r = fetch(a.io->of("/").to("r"));
+    return r && ids_of(*r) == std::set<std::string>{"a1", "b1"};
+  }));
+  a.io->of("/").to("r").emit("from-a");
+  b.io->of("/").room("r").emit("from-b"); // a room_ref emits across the cluster too
+  a.io->of("/").emit("to-all");           // not a message to the room
+  a.io->of("/").to("r").emit("end");
+  b.io->of("/").to("r").emit("end");
+  auto events_of = [&](const std::string& node) {
+    std::multiset<std::string> out;
+    for (auto& r : seen->snapshot())
+      if (r.who == node)
+        out.insert(r.items.front());
+    return out;
+  };
+  REQUIRE(seen->wait([](const std::vector<sio_test::record>& recs) {
+    return std::count_if(recs.begin(), recs.end(),
+                         [](auto& r) { return r.items.front() == "end"; })
+           == 4;
+  }));
+  for (auto node : {"A", "B"}) {
+    INFO("room actor on " << node);
+    CHECK(events_of(node) == std::multiset<std::string>{"from-a", "from-b", "end", "end"});
+  }
+}
+
 TEST_CASE_METHOD(server_trio, "cluster server: emit_with_ack collects the answers of every node's sockets",
                  "[cluster][server]") {
   REQUIRE(meshed());

@@ -598,6 +598,18 @@ fake_adapter(sio::socketio::adapter_actor::pointer self, std::string nsp,
       rec->misrouted.add("server_count");
       return std::size_t{0};
     },
+    // room_ref's requests are this node's own: the cluster actor never sends them.
+    [=](room_size_atom, const std::string&) {
+      rec->misrouted.add("room_size");
+      return std::size_t{0};
+    },
+    [=](room_members_atom, const std::string&) {
+      rec->misrouted.add("room_members");
+      return std::vector<std::string>{};
+    },
+    [=](room_app_atom, const std::string&, const caf::message&) {
+      rec->misrouted.add("room_app");
+    },
   };
 }
 

@@ -15,6 +15,8 @@
 #include "sio/cluster_options.hpp"
 #include "sio/connect_error.hpp"
 #include "sio/engine_options.hpp"
+#include "sio/room.hpp"
+#include "sio/room_ref.hpp"
 #include "sio/socket.hpp"
 
 namespace sio {
@@ -103,6 +105,27 @@ public:
   void server_side_emit_with_ack(const std::string& event, json args,
                                  std::chrono::milliseconds timeout,
                                  broadcast_ack_callback done) const;
+
+  /// Room behaviour (sio/room.hpp): `setup` runs once in the actor of every
+  /// named room whose name matches, when the room gets its first member on
+  /// this node, and registers the room's handlers. Register before clients
+  /// join: a room that exists already keeps the setups it started with.
+  namespace_handle& on_room(const std::regex& pattern, room_setup setup);
+  namespace_handle& on_room(std::function<bool(const std::string& room)> predicate,
+                            room_setup setup);
+  /// Node's adapter events ("create-room", "delete-room", "join-room",
+  /// "leave-room") for named rooms on this node. They run in the room's actor
+  /// (create: when it starts, before the first join; delete: after the last
+  /// leave), so they never delay a broadcast. Unlike Node, a socket's own
+  /// private room (named after its id) reports nothing.
+  namespace_handle& on_create_room(std::function<void(const std::string& room)> handler);
+  namespace_handle& on_delete_room(std::function<void(const std::string& room)> handler);
+  namespace_handle& on_join_room(
+    std::function<void(const std::string& room, const std::string& socket_id)> handler);
+  namespace_handle& on_leave_room(
+    std::function<void(const std::string& room, const std::string& socket_id)> handler);
+  /// A handle to the named room `name` on this node (it need not exist yet).
+  room_ref room(const std::string& name) const;
 
   /// Every socket of the namespace, for operators built outside any actor.
   broadcast_operator all() const;

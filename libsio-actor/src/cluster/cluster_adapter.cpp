@@ -130,6 +130,7 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
   st.nsp = std::move(nsp);
   st.cluster = std::move(cluster);
   self->set_default_handler(util::log_unexpected);
+  local_part::start(self, st);
   return {
     [=](add_atom, const std::string& sid, const caf::actor& socket, const caf::actor& session) {
       self->state.index.add(sid, socket, session);
@@ -200,6 +201,14 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
           [rp](const std::vector<std::string>& others) mutable { rp.deliver(others.size() + 1); },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
+    },
+    // A room_ref acts on this node's room only.
+    [=](room_size_atom, const std::string& room) { return self->state.index.room_size(room); },
+    [=](room_members_atom, const std::string& room) {
+      return self->state.index.room_members(room);
+    },
+    [=](room_app_atom, const std::string& room, const caf::message& msg) {
+      local_part::send_to_room(self->state, room, msg);
     },
   };
 }

@@ -67,6 +67,58 @@ void namespace_handle::server_side_emit_with_ack(const std::string& event, json 
                          socketio::server_side_event{event, std::move(args), timeout, false});
 }
 
+namespace_handle& namespace_handle::on_room(const std::regex& pattern, room_setup setup) {
+  return on_room([pattern](const std::string& room) { return std::regex_match(room, pattern); },
+                 std::move(setup));
+}
+
+namespace_handle& namespace_handle::on_room(std::function<bool(const std::string&)> predicate,
+                                            room_setup setup) {
+  ns_->update_handlers([&](socketio::namespace_handlers& h) {
+    h.rooms.push_back(socketio::room_behaviour{std::move(predicate), std::move(setup)});
+  });
+  return *this;
+}
+
+namespace {
+
+bool any_room(const std::string&) {
+  return true;
+}
+
+} // namespace
+
+// Node's adapter events are room behaviour that every named room runs.
+namespace_handle& namespace_handle::on_create_room(
+  std::function<void(const std::string&)> handler) {
+  return on_room(any_room, [handler](sio::room& r) { handler(r.name()); });
+}
+
+namespace_handle& namespace_handle::on_delete_room(
+  std::function<void(const std::string&)> handler) {
+  return on_room(any_room, [handler](sio::room& r) {
+    r.on_delete([handler](sio::room& gone) { handler(gone.name()); });
+  });
+}
+
+namespace_handle& namespace_handle::on_join_room(
+  std::function<void(const std::string&, const std::string&)> handler) {
+  return on_room(any_room, [handler](sio::room& r) {
+    r.on_join([handler](sio::room& in, const std::string& sid) { handler(in.name(), sid); });
+  });
+}
+
+namespace_handle& namespace_handle::on_leave_room(
+  std::function<void(const std::string&, const std::string&)> handler) {
+  return on_room(any_room, [handler](sio::room& r) {
+    r.on_leave([handler](sio::room& in, const std::string& sid) { handler(in.name(), sid); });
+  });
+}
+
+room_ref namespace_handle::room(const std::string& name) const {
+  return room_ref{ns_, name};
+}
+
 broadcast_operator namespace_handle::all() const {
   return broadcast_operator{ns_, nullptr};
 }

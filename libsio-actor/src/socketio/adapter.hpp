@@ -66,6 +66,9 @@ using rooms_atom = caf::atom_constant<caf::atom("sio_rooms")>;
 using server_emit_atom = caf::atom_constant<caf::atom("sio_semit")>;
 using server_emit_ack_atom = caf::atom_constant<caf::atom("sio_semack")>;
 using server_count_atom = caf::atom_constant<caf::atom("sio_scount")>;
+using room_size_atom = caf::atom_constant<caf::atom("sio_rsize")>;
+using room_members_atom = caf::atom_constant<caf::atom("sio_rmembs")>;
+using room_app_atom = caf::atom_constant<caf::atom("sio_rapp")>;
 
 /// One namespace's adapter. Answer a vector<json> through a response promise's
 /// deliver(), never `return {answers, ...}`: caf::result brace-initialises
@@ -100,7 +103,13 @@ using adapter_actor = caf::typed_actor<
   caf::reacts_to<server_emit_atom, server_side_event>,
   caf::replies_to<server_emit_ack_atom, server_side_event>::with<std::vector<json>, bool>,
   // Nodes serving the namespace, this one included.
-  caf::replies_to<server_count_atom>::with<std::size_t>>;
+  caf::replies_to<server_count_atom>::with<std::size_t>,
+  // (room): this node's members of the room, from the index (sio::room_ref).
+  caf::replies_to<room_size_atom, std::string>::with<std::size_t>,
+  caf::replies_to<room_members_atom, std::string>::with<std::vector<std::string>>,
+  // (room, message): to the room's actor on this node, as (room_app_atom,
+  // message); dropped when the room has no member here.
+  caf::reacts_to<room_app_atom, std::string, caf::message>>;
 
 } // namespace sio::socketio
 

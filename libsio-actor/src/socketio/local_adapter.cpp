@@ -6,6 +6,7 @@
 
 #include "engineio/atoms.hpp"
 #include "socketio/namespace_state.hpp"
+#include "socketio/room_actor.hpp"
 #include "socketio/wire.hpp"
 #include "util/debug_log.hpp"
 #include "util/unexpected_message.hpp"
@@ -34,6 +35,14 @@ std::vector<caf::actor> sockets_of(local_adapter_state& st, const broadcast_targ
 
 } // namespace
 
+void start(self_ptr self, local_adapter_state& st) {
+  auto adapter = caf::actor_cast<caf::actor>(self);
+  st.index.spawn_rooms_with([&sys = self->system(), ns = st.ns, nsp = st.nsp,
+                             adapter](const std::string& room) {
+    return spawn_room_actor(sys, ns, nsp, room, adapter);
+  });
+}
+
 void fan_out(self_ptr self, local_adapter_state& st, const broadcast_target& target,
              const caf::message& msg) {
   // Every broadcast of the namespace passes here: one path from any sender to
@@ -41,6 +50,17 @@ void fan_out(self_ptr self, local_adapter_state& st, const broadcast_target& tar
   st.index.for_each(target, [&](const std::string&, room_index::entry& e) {
     e.session->enqueue(nullptr, caf::make_message_id(), msg, self->context());
   });
+  // Beside the delivery path: each named room in the target sees the same
+  // message (one enqueue per room actor; none for a namespace-wide broadcast).
+  st.index.for_each_room_actor(target, [&](const caf::actor& room) {
+    room->enqueue(nullptr, caf::make_message_id(), msg, self->context());
+  });
+}
+
+void send_to_room(const local_adapter_state& st, const std::string& room,
+                  const caf::message& msg) {
+  if (auto a = st.index.room_actor(room))
+    caf::anon_send(a, room_app_atom::value, msg);
 }
 
 void gather_acks(self_ptr self, local_adapter_state& st, const broadcast_target& target,
@@ -158,6 +178,7 @@ adapter_actor::behavior_type local_behavior(local_adapter self, std::weak_ptr<na
   st.ns = std::move(ns);
   st.nsp = std::move(nsp);
   self->set_default_handler(util::log_unexpected);
+  local_part::start(self, st);
   return {
     [=](add_atom, const std::string& sid, const caf::actor& socket, const caf::actor& session) {
       self->state.index.add(sid, socket, session);
@@ -218,6 +239,13 @@ adapter_actor::behavior_type local_behavior(local_adapter self, std::weak_ptr<na
       return rp;
     },
     [=](server_count_atom) { return std::size_t{1}; },
+    [=](room_size_atom, const std::string& room) { return self->state.index.room_size(room); },
+    [=](room_members_atom, const std::string& room) {
+      return self->state.index.room_members(room);
+    },
+    [=](room_app_atom, const std::string& room, const caf::message& msg) {
+      local_part::send_to_room(self->state, room, msg);
+    },
   };
 }
 

@@ -2,7 +2,8 @@
 // of every operation of the adapter protocol (socketio/adapter.hpp). It fans
 // out every broadcast itself (one encoded message shared by all recipients):
 // a single path from a sender to each session is what keeps broadcasts in
-// order (see docs/architecture.md). The cluster adapter runs the same code
+// order (see docs/architecture.md). Named rooms' actors (room_actor.hpp)
+// get the same message beside that path. The cluster adapter runs the same code
 // inside its own actor (cluster/cluster_adapter.cpp), so a cluster adds no
 // hop in front of the local fan-out.
 #pragma once
@@ -36,7 +37,12 @@ namespace local_part {
 using self_ptr = adapter_actor::pointer;
 using acks_done = std::function<void(std::vector<json> answers, bool all_answered)>;
 
-/// Enqueues `msg` into each matching session: the same message for all.
+/// Called once when the adapter starts (st.ns and st.nsp set): named rooms
+/// get their actors (socketio/room_actor.hpp), spawned by the index.
+void start(self_ptr self, local_adapter_state& st);
+
+/// Enqueues `msg` into each matching session: the same message for all;
+/// then into the actor of each named room in the target.
 void fan_out(self_ptr self, local_adapter_state& st, const broadcast_target& target,
              const caf::message& msg);
 /// Encodes `e` with a fresh ack id and gathers every matching socket's answer;
@@ -52,6 +58,8 @@ void sockets_leave(local_adapter_state& st, const broadcast_target& target,
                    const std::vector<std::string>& rooms);
 void disconnect_sockets(local_adapter_state& st, const broadcast_target& target,
                         bool close);
+/// (room_app_atom, msg) to the actor of `room` on this node, if it has one.
+void send_to_room(const local_adapter_state& st, const std::string& room, const caf::message& msg);
 /// Runs this node's server-side handler for `ev` (sent by another node);
 /// `ack` (may be empty, may stay uncalled) gets the handler's first ack argument.
 /// Nothing happens without a handler.

@@ -19,10 +19,18 @@
 
 namespace sio::socketio {
 
+/// One namespace_handle::on_room registration.
+struct room_behaviour {
+  std::function<bool(const std::string& room)> matches;
+  room_setup setup;
+};
+
 struct namespace_handlers {
   std::vector<connect_middleware> middlewares;
   std::vector<connection_handler> on_connection;
   std::map<std::string, std::function<void(json, ack_handle)>> server_side;
+  /// Run in each new room actor whose name matches, in the order registered.
+  std::vector<room_behaviour> rooms;
 };
 
 struct namespace_state;
