@@ -324,6 +324,27 @@ inline std::multiset<std::string> receivers_in(const std::vector<record>& recs,
   return out;
 }
 
+/// The ordering check: io.to("r").emit(aN); io.emit(bN) for N < 100 must reach
+/// `member` (a member of r) as a0 b0 a1 b1 ...: one adapter orders both paths.
+inline void check_room_then_all_order(const sio::broadcast_operator& io, event_log& log,
+                                      const std::string& member) {
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    auto a = "a" + std::to_string(i);
+    auto b = "b" + std::to_string(i);
+    io.to("r").emit(a);
+    io.emit(b);
+    expected.push_back(event_text(a));
+    expected.push_back(event_text(b));
+  }
+  REQUIRE(log.wait([&](auto& recs) { return receivers_in(recs, "b99").count(member) == 1; }));
+  std::vector<std::string> got;
+  for (auto& text : log.sent_texts(member))
+    if (text.rfind("2[\"a", 0) == 0 || text.rfind("2[\"b", 0) == 0)
+      got.push_back(text);
+  CHECK(got == expected);
+}
+
 /// Fake sockets around an adapter (set `adapter` first): socket `x` has the
 /// socket probe "sock:x" and the session probe "x".
 struct adapter_harness : actor_fixture {

@@ -420,22 +420,7 @@ TEST_CASE("room actors: io.to(r).emit(a); io.emit(b) arrive a, then b, with on_r
   f.add("other");
   f.join("m", {"r"});
   REQUIRE(f.settle({"r"}));
-  const auto io = f.io.all();
-  texts expected;
-  for (int i = 0; i < 100; ++i) {
-    auto a = "a" + std::to_string(i);
-    auto b = "b" + std::to_string(i);
-    io.to("r").emit(a);
-    io.emit(b);
-    expected.push_back(event_text(a));
-    expected.push_back(event_text(b));
-  }
-  REQUIRE(f.log->wait([](auto& recs) { return receivers_in(recs, "b99").count("m") == 1; }));
-  texts got;
-  for (auto& text : f.log->sent_texts("m"))
-    if (text.rfind("2[\"a", 0) == 0 || text.rfind("2[\"b", 0) == 0)
-      got.push_back(text);
-  CHECK(got == expected);
+  check_room_then_all_order(f.io.all(), *f.log, "m");
   // The room actor saw the 100 messages to r, not io.emit's.
   REQUIRE(f.wait_room("r", "message", "a99"));
   auto seen = f.room_messages("r");
