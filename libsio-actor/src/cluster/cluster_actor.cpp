@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
 #include <set>
 
 #include <caf/all.hpp>
@@ -22,6 +23,12 @@ namespace sio::cluster {
 
 namespace {
 
+/// Who opened the link to a member: decides which side dials again after a loss.
+struct link_origin {
+  bool we_dialed = false;  // our hello was answered
+  bool they_dialed = false; // their hello reached us
+};
+
 /// A request sent to every member, answered when all answered, failed, or left.
 struct pending_gather {
   std::set<std::string> waiting; // member addresses
@@ -38,6 +45,9 @@ struct cluster_state {
   std::uint64_t next_gather = 0;
   std::map<std::string, caf::actor> members;   // address -> cluster actor
   std::map<std::string, int> attempts;         // address -> failed contacts so far
+  std::map<std::string, link_origin> origins;  // address -> who opened the current link
+  std::set<std::string> awaiting_redial;       // lost members that dial us again (not we them)
+  std::minstd_rand jitter{std::random_device{}()};
   std::set<std::string> connecting;            // contacts in flight
   // route requests for a tag no member has yet: answered when its node joins
   // (or failed at their deadline), id -> (tag, promise)
@@ -49,6 +59,8 @@ struct cluster_state {
 };
 
 using route_expired_atom = caf::atom_constant<caf::atom("sio_rtexp")>;
+/// A lost member that should have dialed us again by now: we dial it ourselves.
+using redial_overdue_atom = caf::atom_constant<caf::atom("sio_rdovr")>;
 
 using cluster_actor = caf::stateful_actor<cluster_state>;
 
@@ -80,17 +92,21 @@ void announce_members(cluster_actor* self) {
   self->state.cfg.members_changed(std::move(addresses));
 }
 
-void add_member(cluster_actor* self, const std::string& address, const caf::actor& node) {
+void add_member(cluster_actor* self, const std::string& address, const caf::actor& node,
+                bool we_dialed) {
   auto& st = self->state;
   if (address == st.cfg.self_address || !node)
     return;
   st.attempts.erase(address);
+  st.awaiting_redial.erase(address);
   auto [it, added] = st.members.emplace(address, node);
-  if (!added) {
-    if (it->second == node)
-      return;
-    it->second = node; // a restarted member: same address, new actor
+  auto& origin = st.origins[address];
+  if (!added && it->second == node) {
+    (we_dialed ? origin.we_dialed : origin.they_dialed) = true;
+    return;
   }
+  it->second = node; // new, or a restarted member: same address, new actor
+  origin = we_dialed ? link_origin{true, false} : link_origin{false, true};
   self->monitor(node);
   log(self, "member " + address + " joined (" + std::to_string(st.members.size() + 1) + " nodes)");
   announce_members(self);
@@ -119,23 +135,40 @@ void add_member(cluster_actor* self, const std::string& address, const caf::acto
 void retry_later(cluster_actor* self, const std::string& address, const std::string& why) {
   auto& st = self->state;
   auto attempt = ++st.attempts[address];
-  auto delay = std::min(st.cfg.options.max_retry_delay,
-                        std::chrono::milliseconds{250} * (1 << std::min(attempt, 10)));
+  auto ceiling = std::min(st.cfg.options.max_retry_delay,
+                          std::chrono::milliseconds{250} * (1 << std::min(attempt, 10)));
+  // Between half and all of the ceiling: two nodes that failed together
+  // must not try again in lockstep (see redials_after_loss()).
+  auto half = ceiling.count() / 2;
+  auto delay = std::chrono::milliseconds{
+    half + std::uniform_int_distribution<std::int64_t>{0, half}(st.jitter)};
   log(self, "cannot reach " + address + " (" + why + "), attempt " + std::to_string(attempt)
               + ", retrying in " + std::to_string(delay.count()) + " ms");
   self->delayed_send(self, delay, join_member_atom::value, address);
 }
 
 /// Whether we open the link to a member we learned of from others (a member
-/// list, a newcomer passed on, a lost link to retry). Only the side with the
-/// smaller address does: when both connect at once, CAF's BASP keeps the second
-/// connection as an unused alternative that gets no heartbeats, times it out
-/// and then drops the node (a join followed by a "left" 3 s later). The other
-/// side learns of us as well, so exactly one of the two connects.
+/// list, a newcomer passed on, a lost link to retry): a member we were told to
+/// join, or one with a larger address. Two nodes must not dial each other at
+/// once: CAF's BASP then does not settle on one connection (seen: a join
+/// followed by a "left" 3 s later; both hellos timing out after a healed
+/// partition). The other side learns of us as well, so one of the two connects.
 bool we_connect(const cluster_state& st, const std::string& address) {
   return st.cfg.self_address < address
          || std::find(st.cfg.options.join.begin(), st.cfg.options.join.end(), address)
               != st.cfg.options.join.end();
+}
+
+/// Whether we dial a lost member again. Exactly one side of a link does: the
+/// one that opened it (the smaller address if both did), so the two sides of
+/// a healed partition do not dial each other at once (see we_connect()). The
+/// side that opened the link knows the address: a seed restarted without
+/// --join still gets its joiners back. The other side waits (awaiting_redial).
+bool redials_after_loss(const cluster_state& st, const std::string& address) {
+  auto i = st.origins.find(address);
+  if (i == st.origins.end() || !i->second.we_dialed)
+    return false;
+  return !i->second.they_dialed || st.cfg.self_address < address;
 }
 
 /// Connects to a member by address, introduces us, and contacts every member it knows.
@@ -144,6 +177,14 @@ void contact(cluster_actor* self, const std::string& address) {
   if (address == st.cfg.self_address || st.members.count(address) || st.connecting.count(address)
       || !we_connect(st, address))
     return;
+  if (st.awaiting_redial.count(address)) {
+    // It dials us (it opened the lost link); told of it by another member, we
+    // would dial it at the same moment. Only if it has not come back in
+    // time (a restart with other seeds) do we dial it ourselves.
+    self->delayed_send(self, 2 * st.cfg.options.request_timeout, redial_overdue_atom::value,
+                       address);
+    return;
+  }
   std::string host;
   std::uint16_t port = 0;
   if (!split_host_port(address, host, port) || port == 0) {
@@ -169,7 +210,7 @@ void contact(cluster_actor* self, const std::string& address) {
           .then(
             [=](std::vector<member_info>& list) {
               self->state.connecting.erase(address);
-              add_member(self, address, node);
+              add_member(self, address, node, true);
               for (auto& m : list)
                 if (m.address != address)
                   contact(self, m.address); // full mesh: a direct connection to each
@@ -321,6 +362,8 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
         log(self, "member " + i->first + " left (" + self->system().render(dm.reason) + ")");
         auto address = i->first;
         members.erase(i);
+        bool redial = redials_after_loss(self->state, address);
+        self->state.origins.erase(address);
         auto& departed = self->state.departed_tags;
         if (departed.size() >= 1024)
           departed.clear(); // bounded; a forgotten tag only waits for the timeout again
@@ -335,8 +378,17 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
           member_failed(self, id, address);
         // Lost, not stopped (a crash, a network partition): keep trying, so
         // the two sides of a healed partition join again by themselves.
-        if (dm.reason != caf::exit_reason::user_shutdown && dm.reason != caf::exit_reason::normal)
-          retry_later(self, address, "lost");
+        if (dm.reason != caf::exit_reason::user_shutdown && dm.reason != caf::exit_reason::normal) {
+          if (redial) {
+            retry_later(self, address, "lost");
+          } else {
+            auto& awaiting = self->state.awaiting_redial;
+            if (awaiting.size() >= 1024)
+              awaiting.clear(); // bounded; a forgotten one is only dialed sooner
+            awaiting.insert(address);
+            log(self, "waiting for " + address + " to dial again (it opened the link)");
+          }
+        }
         return;
       }
     }
@@ -348,8 +400,12 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
         contact(self, address);
     },
     [=](join_member_atom, const std::string& address) { contact(self, address); },
+    [=](redial_overdue_atom, const std::string& address) {
+      if (self->state.awaiting_redial.erase(address))
+        contact(self, address);
+    },
     [=](hello_atom, const std::string& address, const caf::actor& node) {
-      add_member(self, address, node);
+      add_member(self, address, node, false);
       return member_list(self);
     },
     [=](route_atom, const std::string& tag) {
