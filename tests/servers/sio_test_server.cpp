@@ -143,7 +143,8 @@ json whoami(sio::socket& s) {
               {"nsp", s.nsp()},
               {"auth", s.handshake().auth},
               {"query", s.handshake().query},
-              {"data", s.data()}};
+              {"data", s.data()},
+              {"recovered", s.recovered()}};
 }
 
 void on_main_connection(sio::server& io, std::shared_ptr<disconnect_log> log, sio::socket& s) {
@@ -153,6 +154,18 @@ void on_main_connection(sio::server& io, std::shared_ptr<disconnect_log> log, si
   s.on("echo", [](sio::socket&, sio::event& e) { e.ack(e.args); });
   s.on("whoami", [](sio::socket& s, sio::event& e) { ack_one(e, whoami(s)); });
   s.on("emit-back", [](sio::socket& s, sio::event& e) { s.emit_args("back", e.args); });
+  // (n): n direct emits "burst" 0..n-1 at once (connection state recovery tests).
+  s.on("emit-burst", [](sio::socket& s, sio::event& e) {
+    auto n = arg(e, 0).is_number_unsigned() ? arg(e, 0).get<std::size_t>() : 0;
+    for (std::size_t i = 0; i < std::min<std::size_t>(n, 100000); ++i)
+      s.emit("burst", i);
+    ack_one(e, n);
+  });
+  // (value): socket.data().note = value, after the middleware set data().
+  s.on("set-note", [](sio::socket& s, sio::event& e) {
+    s.data()["note"] = arg(e, 0);
+    ack_one(e, true);
+  });
   // [timeoutMs]: asks the client "question" and reports what came back.
   s.on("server-ack", [](sio::socket& s, sio::event& e) {
     auto reply = e.ack; // the handle outlives this call

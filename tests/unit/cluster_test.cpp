@@ -779,7 +779,9 @@ TEST_CASE("cluster actor: a third node joining one member learns the others",
   CHECK(b.wait_members({a.address, c.address}));
   CHECK(c.wait_members({a.address, b.address}));
   // A broadcast from C reaches A and B, each once.
-  cl::remote_broadcast rb{{"/", {}, {}}, false, {{false, "42[\"x\"]"}}};
+  cl::remote_broadcast rb;
+  rb.sel = {"/", {}, {}};
+  rb.packets = {{false, "42[\"x\"]"}};
   caf::anon_send(c.cluster, cl::publish_broadcast_atom::value, rb);
   REQUIRE(a.rec->delivered.wait_nth(0));
   REQUIRE(b.rec->delivered.wait_nth(0));

@@ -464,6 +464,7 @@ inline void check_same(const bulk_call& got, const bulk_call& want) {
 /// other node sent), and how they answer.
 struct cluster_recorder {
   logbook<cl::remote_broadcast> delivered;
+  logbook<sio::socketio::event_emit> encoded_events; // recovery: encoded by this node
   logbook<cl::selection> fetches;
   logbook<bulk_call> bulks;
   logbook<std::pair<cl::server_event, bool>> events; // with ack?
@@ -610,6 +611,22 @@ fake_adapter(sio::socketio::adapter_actor::pointer self, std::string nsp,
     [=](room_app_atom, const std::string&, const caf::message&) {
       rec->misrouted.add("room_app");
     },
+    // Recovery's messages come from this node's sockets, never from the cluster actor
+    // (an event to encode here is recorded as received: tests check it by name).
+    [=](emit_event_atom, const broadcast_target& t, const event_emit& e) {
+      check_local("emit_event", t.local);
+      rec->encoded_events.add(e);
+    },
+    [=](persist_atom, const persisted_session&) { rec->misrouted.add("persist"); },
+    [=](restore_atom, const std::string&, const std::string&) {
+      rec->misrouted.add("restore");
+      return std::optional<persisted_session>{};
+    },
+    [=](add_recovered_atom, const std::string&, const caf::actor&, const caf::actor&,
+        const std::vector<std::string>&, const std::string&) {
+      rec->misrouted.add("add_recovered");
+    },
+    [=](relay_atom, const caf::actor&, const caf::message&) { rec->misrouted.add("relay"); },
   };
 }
 

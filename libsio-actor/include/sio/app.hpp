@@ -45,6 +45,12 @@ struct app_config : caf::actor_system_config {
   std::size_t max_sessions = 0;
   std::size_t max_rooms_per_socket = 0;
   std::size_t max_dynamic_namespaces = 0;
+  /// Connection state recovery: ms a disconnected client's state and the
+  /// events it missed are kept (0: off, the library's default).
+  std::int64_t recovery_window = 0;
+  /// A recovered socket runs the namespace middlewares again (Node's
+  /// skipMiddlewares: false); by default it skips them.
+  bool recovery_run_middlewares = false;
   /// Worker processes behind one primary (0: a single process).
   unsigned workers = 0;
   /// host:port of this node's cluster endpoint; empty (and no --join): a single node.

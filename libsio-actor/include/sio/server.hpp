@@ -15,6 +15,7 @@
 #include "sio/cluster_options.hpp"
 #include "sio/connect_error.hpp"
 #include "sio/engine_options.hpp"
+#include "sio/recovery_options.hpp"
 #include "sio/room.hpp"
 #include "sio/room_ref.hpp"
 #include "sio/socket.hpp"
@@ -52,6 +53,8 @@ struct server_options {
   std::size_t max_dynamic_namespaces = 0;
   /// Several processes as one server (off by default; see docs/cluster.md).
   cluster_options cluster;
+  /// Node's connectionStateRecovery (off by default; see docs/recovery.md).
+  recovery_options connection_state_recovery;
 };
 
 /// Namespace middleware: call next() to accept, next(connect_error{...}) to refuse.

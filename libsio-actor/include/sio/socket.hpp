@@ -43,6 +43,10 @@ public:
   /// Free-form data of the application, returned by fetch_sockets().
   virtual json& data() noexcept = 0;
   virtual bool connected() const noexcept = 0;
+  /// Node's socket.recovered: this socket came back within the recovery
+  /// window with its id, rooms and data, and got the events it missed
+  /// (server_options::connection_state_recovery).
+  virtual bool recovered() const noexcept = 0;
 
   virtual void on(const std::string& event, event_handler handler) = 0;
   /// Runs for every event before its own handler.

@@ -481,6 +481,15 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
       auto adapter = adapter_for(self, rb.sel.nsp);
       if (!adapter)
         return;
+      if (!rb.origin.empty()) {
+        // Encoded here, once: with this node's offset (connection state recovery).
+        socketio::event_emit e{rb.event, from_bytes(rb.args), rb.origin, rb.seq};
+        if (!e.args.is_array())
+          return;
+        self->send(adapter, socketio::emit_event_atom::value, local_target(rb.sel, rb.is_volatile),
+                   std::move(e));
+        return;
+      }
       // Decoded once here; this node's adapter hands the same message to each session.
       std::vector<engineio::packet_ptr> packets;
       for (auto& p : rb.packets)

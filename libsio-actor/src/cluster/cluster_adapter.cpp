@@ -159,6 +159,39 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
         rb.packets.push_back({p->is_binary(), p->wire()});
       caf::anon_send(self->state.cluster, publish_broadcast_atom::value, std::move(rb));
     },
+    [=](emit_event_atom, const broadcast_target& target, event_emit& e) {
+      auto event = e.event;
+      auto args = target.local ? std::string{} : to_bytes(e.args);
+      auto numbered = local_part::emit_event(self, self->state, target, std::move(e));
+      if (target.local)
+        return;
+      // The same path as broadcast_atom's, so the two kinds stay in order.
+      remote_broadcast rb;
+      rb.sel = selection_of(self->state.nsp, target);
+      rb.is_volatile = target.is_volatile;
+      if (numbered.origin.empty()) { // not replayable: as broadcast_atom
+        for (auto& p : numbered.packets)
+          rb.packets.push_back({p->is_binary(), p->wire()});
+      } else {
+        rb.event = std::move(event);
+        rb.args = std::move(args);
+        rb.origin = std::move(numbered.origin);
+        rb.seq = numbered.seq;
+      }
+      caf::anon_send(self->state.cluster, publish_broadcast_atom::value, std::move(rb));
+    },
+    [=](persist_atom, persisted_session& s) { local_part::persist(self->state, std::move(s)); },
+    [=](restore_atom, const std::string& pid, const std::string& offset) {
+      return local_part::restore(self->state, pid, offset);
+    },
+    [=](add_recovered_atom, const std::string& sid, const caf::actor& socket,
+        const caf::actor& session, const std::vector<std::string>& rooms,
+        const std::string& offset) {
+      local_part::add_recovered(self, self->state, sid, socket, session, rooms, offset);
+    },
+    [=](relay_atom, const caf::actor& session, const caf::message& msg) {
+      session->enqueue(nullptr, caf::make_message_id(), msg, self->context());
+    },
     [=](broadcast_ack_atom, const broadcast_target& target, const ack_emit& e) {
       return broadcast_with_ack(self, target, e);
     },

@@ -51,11 +51,18 @@ struct remote_broadcast {
   selection sel;
   bool is_volatile = false;
   std::vector<wire_packet> packets;
+  /// With connection state recovery, packets stay empty: each node encodes
+  /// the event itself, with its own offset (socketio::event_emit).
+  std::string event;
+  std::string args; // MessagePack
+  std::string origin;
+  std::uint64_t seq = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, remote_broadcast& x) {
-  return f(caf::meta::type_name("sio_remote_broadcast"), x.sel, x.is_volatile, x.packets);
+  return f(caf::meta::type_name("sio_remote_broadcast"), x.sel, x.is_volatile, x.packets, x.event,
+           x.args, x.origin, x.seq);
 }
 
 /// A socket of another node, as fetch_sockets returns it (JSON as MessagePack,

@@ -36,6 +36,11 @@ app_config::app_config() {
          "rooms one socket may join besides its own (0: no limit)")
     .add(max_dynamic_namespaces, "max-dynamic-namespaces",
          "namespaces dynamic matchers may create (0: no limit)")
+    .add(recovery_window, "recovery-window",
+         "connection state recovery: ms a disconnected client's state and missed events "
+         "are kept (0: off)")
+    .add(recovery_run_middlewares, "recovery-run-middlewares",
+         "a recovered socket runs the namespace middlewares again (default: skips them)")
     .add(workers, "workers",
          "worker processes behind one primary (0: a single process); sessions stay sticky")
     .add(cluster_listen, "cluster-listen",
@@ -72,6 +77,13 @@ server_options app_config::to_server_options() const {
   s.connect_timeout = std::chrono::milliseconds{connect_timeout};
   s.max_rooms_per_socket = max_rooms_per_socket;
   s.max_dynamic_namespaces = max_dynamic_namespaces;
+  if (recovery_window < 0)
+    throw std::invalid_argument("--recovery-window wants ms >= 0");
+  s.connection_state_recovery.enabled = recovery_window > 0;
+  if (recovery_window > 0)
+    s.connection_state_recovery.max_disconnection_duration =
+      std::chrono::milliseconds{recovery_window};
+  s.connection_state_recovery.skip_middlewares = !recovery_run_middlewares;
   if (!cluster_listen.empty() || !join.empty()) {
     s.cluster.enabled = true;
     s.cluster.join = join;

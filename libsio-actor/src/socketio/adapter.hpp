@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "sio/json.hpp"
 #include "sio/socket_ref.hpp"
 #include "socketio/atoms.hpp"
+#include "socketio/recovery_log.hpp"
 
 namespace sio::socketio {
 
@@ -42,6 +44,18 @@ struct ack_emit {
   json args; // an array
   /// How long each socket may take; the answer comes within it.
   std::chrono::milliseconds timeout{0};
+};
+
+/// An event the adapter encodes itself: with connection state recovery on,
+/// it appends this node's offset and keeps the packets for replay (Node's
+/// SessionAwareAdapter.broadcast). Used for events without ack that are not
+/// volatile; socket.emit() takes this path too, as in Node.
+struct event_emit {
+  std::string event;
+  json args; // an array
+  /// Where the event started and its number there; empty: on this node, now.
+  std::string origin;
+  std::uint64_t seq = 0;
 };
 
 /// An event for the namespace's server-side handlers (Node's serverSideEmit).
@@ -69,6 +83,11 @@ using server_count_atom = caf::atom_constant<caf::atom("sio_scount")>;
 using room_size_atom = caf::atom_constant<caf::atom("sio_rsize")>;
 using room_members_atom = caf::atom_constant<caf::atom("sio_rmembs")>;
 using room_app_atom = caf::atom_constant<caf::atom("sio_rapp")>;
+using emit_event_atom = caf::atom_constant<caf::atom("sio_emitev")>;
+using persist_atom = caf::atom_constant<caf::atom("sio_persis")>;
+using restore_atom = caf::atom_constant<caf::atom("sio_restor")>;
+using add_recovered_atom = caf::atom_constant<caf::atom("sio_addrec")>;
+using relay_atom = caf::atom_constant<caf::atom("sio_relay")>;
 
 /// One namespace's adapter. Answer a vector<json> through a response promise's
 /// deliver(), never `return {answers, ...}`: caf::result brace-initialises
@@ -90,6 +109,19 @@ using adapter_actor = caf::typed_actor<
   // (target, message): the encoded broadcast, the same caf::message for every
   // recipient session: (engineio::send_atom, vector<packet_ptr>, is_volatile).
   caf::reacts_to<broadcast_atom, broadcast_target, caf::message>,
+  // (target, event): encoded here (see event_emit).
+  caf::reacts_to<emit_event_atom, broadcast_target, event_emit>,
+  // Connection state recovery (socketio/recovery_log.hpp): a socket that
+  // left for a recoverable reason; (pid, offset) -> its state, if it can be
+  // restored; (id, socket, session, rooms, offset): a restored socket
+  // connected: it gets the events it missed, then it is in its rooms.
+  caf::reacts_to<persist_atom, persisted_session>,
+  caf::replies_to<restore_atom, std::string, std::string>::with<std::optional<persisted_session>>,
+  caf::reacts_to<add_recovered_atom, std::string, caf::actor, caf::actor, std::vector<std::string>,
+                 std::string>,
+  // (session, message): with recovery on, all a socket writes takes this
+  // path, so its own events (numbered here) and the rest stay in order.
+  caf::reacts_to<relay_atom, caf::actor, caf::message>,
   caf::replies_to<broadcast_ack_atom, broadcast_target, ack_emit>::with<std::vector<json>, bool>,
   // (target, how long each socket may take) -> the matching sockets.
   caf::replies_to<fetch_sockets_atom, broadcast_target, caf::timespan>::with<
@@ -116,5 +148,8 @@ using adapter_actor = caf::typed_actor<
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::broadcast_target)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::ack_emit)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::server_side_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::event_emit)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::persisted_session)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<sio::socketio::persisted_session>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sio::json>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sio::remote_socket>)

@@ -81,6 +81,12 @@ broadcast_operator broadcast_operator::timeout(std::chrono::milliseconds t) cons
 }
 
 void broadcast_operator::emit_args(const std::string& event, json args) const {
+  if (ns_->options->connection_state_recovery.enabled && !volatile_flag_) {
+    // The adapter encodes it, with its offset, and keeps it for replay.
+    caf::anon_send(ns_->adapter, emit_event_atom::value, target_of(*this),
+                   event_emit{event, std::move(args), {}, 0});
+    return;
+  }
   // Encoded once here; every recipient's session gets this same message.
   auto msg = caf::make_message(engineio::send_atom::value, make_event(ns_->name, event, args),
                                volatile_flag_);

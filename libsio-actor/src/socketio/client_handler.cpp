@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "engineio/id_generator.hpp"
+#include "socketio/adapter.hpp"
 #include "socketio/atoms.hpp"
 #include "socketio/namespace_state.hpp"
 #include "socketio/socket_actor.hpp"
@@ -43,7 +44,8 @@ public:
 
   void on_close(engineio::session_context&, const std::string& reason) override {
     for (auto& [name, entry] : sockets_)
-      caf::anon_send(entry.socket, engine_closed_atom::value, reason);
+      if (entry.socket) // none yet while its recovery is looked up
+        caf::anon_send(entry.socket, engine_closed_atom::value, reason);
     sockets_.clear();
   }
 
@@ -74,8 +76,9 @@ public:
           for (auto& [name, entry] : sockets_) {
             if (entry.connected)
               c->write(to_engine_packets(packet{packet_type::disconnect, name, {}, {}}), false);
-            caf::anon_send(entry.socket, engine_closed_atom::value,
-                           std::string{"server namespace disconnect"});
+            if (entry.socket)
+              caf::anon_send(entry.socket, engine_closed_atom::value,
+                             std::string{"server namespace disconnect"});
           }
           sockets_.clear();
           c->close_session("forced server close");
@@ -150,12 +153,51 @@ private:
     cfg.ns = ns;
     cfg.session = caf::actor_cast<caf::actor>(ctx.self());
     cfg.handshake = ctx.shared_handshake();
+    if (ns->options->connection_state_recovery.enabled)
+      cfg.pid = engineio::generate_id();
+    // Node's client sends both once it has received an event with an offset.
+    std::string old_pid;
+    bool wants_recovery = false;
+    if (!cfg.pid.empty() && auth.is_object()) {
+      auto pid = auth.find("pid");
+      auto offset = auth.find("offset");
+      wants_recovery = pid != auth.end() && pid->is_string() && offset != auth.end()
+                       && offset->is_string();
+      if (wants_recovery) {
+        old_pid = pid->get<std::string>();
+        cfg.offset = offset->get<std::string>();
+      }
+    }
     if (auth != cfg.handshake->auth) {
       auto own = std::make_shared<sio::handshake>(*cfg.handshake);
       own->auth = std::move(auth);
       cfg.handshake = std::move(own);
     }
-    sockets_[p.nsp] = socket_entry{spawn_socket(ctx.self(), std::move(cfg)), false, std::nullopt};
+    if (!wants_recovery) {
+      sockets_[p.nsp] = socket_entry{spawn_socket(ctx.self(), std::move(cfg)), false, std::nullopt};
+      return;
+    }
+    // Node's restoreSession(pid, offset): the adapter has the state it left,
+    // or not (unknown, expired, its events dropped): then a fresh socket.
+    auto nsp = p.nsp;
+    sockets_[nsp] = socket_entry{};
+    auto* c = &ctx;
+    auto done = [this, c, nsp, cfg](std::optional<persisted_session> restored) mutable {
+      auto i = sockets_.find(nsp);
+      if (i == sockets_.end() || i->second.socket)
+        return; // the session closed meanwhile
+      if (restored) {
+        cfg.id = restored->sid;
+        cfg.pid = restored->pid;
+        cfg.restored = std::move(restored);
+      }
+      i->second.socket = spawn_socket(c->self(), std::move(cfg));
+    };
+    ctx.self()
+      ->request(ns->adapter, server_->options->request_timeout, restore_atom::value,
+                old_pid, cfg.offset)
+      .then([done](std::optional<persisted_session>& restored) mutable { done(std::move(restored)); },
+            [done](caf::error&) mutable { done(std::nullopt); });
   }
 
   std::shared_ptr<server_state> server_;

@@ -36,6 +36,8 @@ std::vector<caf::actor> sockets_of(local_adapter_state& st, const broadcast_targ
 } // namespace
 
 void start(self_ptr self, local_adapter_state& st) {
+  if (auto ns = st.ns.lock(); ns && ns->options->connection_state_recovery.enabled)
+    st.recovery.emplace(ns->origin, ns->options->connection_state_recovery);
   auto adapter = caf::actor_cast<caf::actor>(self);
   st.index.spawn_rooms_with([&sys = self->system(), ns = st.ns, nsp = st.nsp,
                              adapter](const std::string& room) {
@@ -55,6 +57,60 @@ void fan_out(self_ptr self, local_adapter_state& st, const broadcast_target& tar
   st.index.for_each_room_actor(target, [&](const caf::actor& room) {
     room->enqueue(nullptr, caf::make_message_id(), msg, self->context());
   });
+}
+
+numbered_event emit_event(self_ptr self, local_adapter_state& st, const broadcast_target& target,
+                          event_emit e) {
+  numbered_event numbered;
+  auto& packets = numbered.packets;
+  if (st.recovery && !target.is_volatile) {
+    auto& log = *st.recovery;
+    auto now = recovery_log::clock::now();
+    log.expire(now);
+    numbered.origin = e.origin.empty() ? log.origin() : e.origin;
+    numbered.seq = e.origin.empty() ? log.next_seq() : e.seq;
+    // As Node: the offset is the last argument (old clients just see one more).
+    e.args.push_back(log.advance(numbered.origin, numbered.seq, now));
+    packets = make_event(st.nsp, e.event, e.args);
+    log.append(numbered.origin, numbered.seq, target.rooms, target.except, packets, now);
+  } else {
+    packets = make_event(st.nsp, e.event, e.args);
+  }
+  fan_out(self, st, target,
+          caf::make_message(engineio::send_atom::value, packets, target.is_volatile));
+  return numbered;
+}
+
+void persist(local_adapter_state& st, persisted_session s) {
+  if (!st.recovery)
+    return;
+  auto now = recovery_log::clock::now();
+  st.recovery->expire(now);
+  st.recovery->persist(std::move(s), now);
+}
+
+std::optional<persisted_session> restore(local_adapter_state& st, const std::string& pid,
+                                         const std::string& offset) {
+  if (!st.recovery)
+    return std::nullopt;
+  auto now = recovery_log::clock::now();
+  st.recovery->expire(now);
+  return st.recovery->take(pid, offset, now);
+}
+
+void add_recovered(self_ptr self, local_adapter_state& st, const std::string& sid,
+                   const caf::actor& socket, const caf::actor& session,
+                   const std::vector<std::string>& rooms, const std::string& offset) {
+  if (st.recovery) {
+    if (auto since = decode_offset(offset))
+      for (auto& packets : st.recovery->missed(*since, rooms))
+        session->enqueue(nullptr, caf::make_message_id(),
+                         caf::make_message(engineio::send_atom::value, std::move(packets), false),
+                         self->context());
+  }
+  st.index.add(sid, socket, session);
+  for (auto& room : rooms)
+    st.index.join(sid, room);
 }
 
 void send_to_room(const local_adapter_state& st, const std::string& room,
@@ -193,6 +249,21 @@ adapter_actor::behavior_type local_behavior(local_adapter self, std::weak_ptr<na
     },
     [=](broadcast_atom, const broadcast_target& target, const caf::message& msg) {
       local_part::fan_out(self, self->state, target, msg);
+    },
+    [=](emit_event_atom, const broadcast_target& target, event_emit& e) {
+      local_part::emit_event(self, self->state, target, std::move(e));
+    },
+    [=](persist_atom, persisted_session& s) { local_part::persist(self->state, std::move(s)); },
+    [=](restore_atom, const std::string& pid, const std::string& offset) {
+      return local_part::restore(self->state, pid, offset);
+    },
+    [=](add_recovered_atom, const std::string& sid, const caf::actor& socket,
+        const caf::actor& session, const std::vector<std::string>& rooms,
+        const std::string& offset) {
+      local_part::add_recovered(self, self->state, sid, socket, session, rooms, offset);
+    },
+    [=](relay_atom, const caf::actor& session, const caf::message& msg) {
+      session->enqueue(nullptr, caf::make_message_id(), msg, self->context());
     },
     [=](broadcast_ack_atom, const broadcast_target& target,
         const ack_emit& e) -> caf::result<std::vector<json>, bool> {

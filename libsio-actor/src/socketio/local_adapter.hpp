@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct local_adapter_state {
   /// Ack ids and server-side handlers; weak: the namespace holds the adapter.
   std::weak_ptr<namespace_state> ns;
   room_index index;
+  /// Connection state recovery, when the server has it on.
+  std::optional<recovery_log> recovery;
   static inline const char* name = "sio.adapter";
 };
 
@@ -45,6 +48,28 @@ void start(self_ptr self, local_adapter_state& st);
 /// then into the actor of each named room in the target.
 void fan_out(self_ptr self, local_adapter_state& st, const broadcast_target& target,
              const caf::message& msg);
+/// What emit_event() made: the packets, and the origin and number the event
+/// got (empty origin: none, it is not replayable).
+struct numbered_event {
+  std::string origin;
+  std::uint64_t seq = 0;
+  std::vector<engineio::packet_ptr> packets;
+};
+
+/// Encodes `e` and fans it out; with recovery on and a target that is not
+/// volatile, with this node's offset appended, kept for replay.
+numbered_event emit_event(self_ptr self, local_adapter_state& st, const broadcast_target& target,
+                          event_emit e);
+/// Recovery: keeps a disconnected socket's state; finds it again (once).
+void persist(local_adapter_state& st, persisted_session s);
+std::optional<persisted_session> restore(local_adapter_state& st, const std::string& pid,
+                                         const std::string& offset);
+/// A restored socket: the events it missed since `offset` go to its session,
+/// then it is in the index with `rooms` (one step: nothing missed, nothing twice).
+void add_recovered(self_ptr self, local_adapter_state& st, const std::string& sid,
+                   const caf::actor& socket, const caf::actor& session,
+                   const std::vector<std::string>& rooms, const std::string& offset);
+
 /// Encodes `e` with a fresh ack id and gathers every matching socket's answer;
 /// `done` runs in `self` once all answered or failed, within e.timeout.
 void gather_acks(self_ptr self, local_adapter_state& st, const broadcast_target& target,

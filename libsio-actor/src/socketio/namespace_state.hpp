@@ -63,6 +63,8 @@ struct namespace_state {
   const std::shared_ptr<const server_options> options;
   /// Set once by create(), before the namespace is shared.
   adapter_actor adapter;
+  /// Names this namespace on this node in recovery offsets (socketio/recovery_log.hpp).
+  const std::string origin = make_origin_id();
   /// Ack ids are unique per namespace, so a broadcast ack and a socket's own
   /// ack never collide on one client.
   std::atomic<std::uint64_t> next_ack_id{0};

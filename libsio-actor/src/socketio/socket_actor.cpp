@@ -4,6 +4,7 @@
 
 #include "engineio/atoms.hpp"
 #include "sio/messages.hpp"
+#include "socketio/adapter.hpp"
 #include "sio/socket.hpp"
 #include "socketio/atoms.hpp"
 #include "socketio/namespace_state.hpp"
@@ -29,7 +30,10 @@ struct pending_ack {
 class socket_actor final : public caf::event_based_actor, public sio::socket {
 public:
   socket_actor(caf::actor_config& cfg, socket_config sc)
-    : caf::event_based_actor(cfg), cfg_(std::move(sc)), handlers_(cfg_.ns->handlers()) {
+    : caf::event_based_actor(cfg), cfg_(std::move(sc)), handlers_(cfg_.ns->handlers()),
+      recovery_(!cfg_.pid.empty()) {
+    if (cfg_.restored)
+      data_ = cfg_.restored->data;
   }
 
   // -- sio::socket ------------------------------------------------------------
@@ -39,6 +43,7 @@ public:
   const sio::handshake& handshake() const noexcept override { return *cfg_.handshake; }
   json& data() noexcept override { return data_; }
   bool connected() const noexcept override { return connected_; }
+  bool recovered() const noexcept override { return cfg_.restored.has_value(); }
 
   void on(const std::string& event, event_handler handler) override {
     event_handlers_[event].push_back(std::move(handler));
@@ -53,8 +58,18 @@ public:
   void forward_events_to(caf::actor target) override { forward_to_ = std::move(target); }
 
   void emit_args(const std::string& event, json args) override {
-    if (connected_)
+    if (!connected_)
+      return;
+    if (!recovery_) {
       write(make_event(nsp(), event, args));
+      return;
+    }
+    // As Node: through the adapter, which numbers it and keeps it for replay.
+    broadcast_target own;
+    own.rooms = {cfg_.id};
+    own.local = true;
+    send(cfg_.ns->adapter, emit_event_atom::value, std::move(own),
+         event_emit{event, std::move(args), {}, 0});
   }
 
   void emit_with_ack(const std::string& event, json args, std::chrono::milliseconds timeout,
@@ -206,22 +221,36 @@ private:
     }
   }
 
+  /// Everything for the session goes through here. With recovery on it
+  /// takes the adapter's path (relay_atom), the one our numbered events take
+  /// (emit_args), so the client sees all in the order we wrote it.
+  template <class... Ts>
+  void to_session(Ts&&... xs) {
+    if (recovery_)
+      send(cfg_.ns->adapter, relay_atom::value, cfg_.session,
+           caf::make_message(std::forward<Ts>(xs)...));
+    else
+      send(cfg_.session, std::forward<Ts>(xs)...);
+  }
+
   void write(std::vector<engineio::packet_ptr> packets, bool is_volatile = false) {
-    send(cfg_.session, engineio::send_atom::value, std::move(packets), is_volatile);
+    to_session(engineio::send_atom::value, std::move(packets), is_volatile);
   }
 
   /// The session forgets us and writes `last_packets` (DISCONNECT or
   /// CONNECT_ERROR) in one step: a client that reconnects to the namespace at
   /// once must find the session ready for a new CONNECT.
   void leave_session(std::vector<engineio::packet_ptr> last_packets, bool close) {
-    send(cfg_.session, socket_gone_atom::value, nsp(), close, std::move(last_packets));
+    to_session(socket_gone_atom::value, nsp(), close, std::move(last_packets));
   }
 
   // -- connecting ------------------------------------------------------------
 
   void run_middleware(std::size_t index) {
     auto& mws = handlers_->middlewares;
-    if (index >= mws.size()) {
+    // Node's skipMiddlewares: a recovered socket passed them already.
+    bool skip = cfg_.restored && cfg_.ns->options->connection_state_recovery.skip_middlewares;
+    if (skip || index >= mws.size()) {
       accept();
       return;
     }
@@ -256,10 +285,20 @@ private:
     // session would drop that first event.
     json body = json::object();
     body["sid"] = cfg_.id;
-    send(cfg_.session, socket_connected_atom::value, nsp(),
-         to_engine_packets(packet{packet_type::connect, nsp(), {}, std::move(body)}));
+    if (recovery_)
+      body["pid"] = cfg_.pid;
+    to_session(socket_connected_atom::value, nsp(),
+               to_engine_packets(packet{packet_type::connect, nsp(), {}, std::move(body)}));
     auto me = caf::actor_cast<caf::actor>(this);
-    send(cfg_.ns->adapter, add_atom::value, cfg_.id, me, cfg_.session);
+    if (cfg_.restored) {
+      // Its rooms and the events it missed, in one step at the adapter.
+      auto& rooms = cfg_.restored->rooms;
+      rooms_.insert(rooms.begin(), rooms.end());
+      send(cfg_.ns->adapter, add_recovered_atom::value, cfg_.id, me, cfg_.session, rooms,
+           cfg_.offset);
+    } else {
+      send(cfg_.ns->adapter, add_atom::value, cfg_.id, me, cfg_.session);
+    }
     rooms_.insert(cfg_.id);
     for (auto& h : handlers_->on_connection)
       guarded("connection handler", [&] { h(*this); });
@@ -301,9 +340,16 @@ private:
       auto session = cfg_.session;
       auto nsp_name = nsp();
       auto id = *p.id;
-      ev.ack = ack_handle{[session, nsp_name, id](json args) {
+      // Called from anywhere; with recovery on, on the path of our other writes (to_session).
+      auto adapter = recovery_ ? cfg_.ns->adapter : adapter_actor{};
+      ev.ack = ack_handle{[session, adapter, nsp_name, id](json args) {
         packet reply{packet_type::ack, nsp_name, id, std::move(args)};
-        caf::anon_send(session, engineio::send_atom::value, to_engine_packets(reply), false);
+        if (adapter)
+          caf::anon_send(adapter, relay_atom::value, session,
+                         caf::make_message(engineio::send_atom::value, to_engine_packets(reply),
+                                           false));
+        else
+          caf::anon_send(session, engineio::send_atom::value, to_engine_packets(reply), false);
       }};
     }
     run_packet_middleware(0, std::move(ev));
@@ -366,6 +412,9 @@ private:
     }
     for (auto& h : disconnecting_)
       guarded("disconnecting handler", [&] { h(*this, reason); });
+    if (recovery_ && is_recoverable_reason(reason))
+      send(cfg_.ns->adapter, persist_atom::value,
+           persisted_session{cfg_.pid, cfg_.id, {rooms_.begin(), rooms_.end()}, data_});
     send(cfg_.ns->adapter, remove_atom::value, cfg_.id);
     --cfg_.ns->socket_count;
     connected_ = false;
@@ -388,6 +437,8 @@ private:
   socket_config cfg_;
   std::shared_ptr<const namespace_handlers> handlers_;
   bool connected_ = false;
+  /// Connection state recovery is on (the socket has a pid).
+  const bool recovery_;
   json data_ = nullptr;
   std::set<std::string> rooms_;
   std::unordered_map<std::string, std::vector<event_handler>> event_handlers_;

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/event_based_actor.hpp>
 
 #include "sio/handshake.hpp"
+#include "socketio/recovery_log.hpp"
 
 namespace sio::socketio {
 
@@ -20,6 +22,11 @@ struct socket_config {
   caf::actor session;
   /// With the CONNECT packet's auth; shared with the session when there is none.
   std::shared_ptr<const sio::handshake> handshake;
+  /// Connection state recovery: the private id the client keeps (empty: off),
+  /// and what it left behind, if it came back in time, with the offset it sent.
+  std::string pid;
+  std::optional<persisted_session> restored;
+  std::string offset;
 };
 
 caf::actor spawn_socket(caf::event_based_actor* session, socket_config cfg);

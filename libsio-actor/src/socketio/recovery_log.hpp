@@ -1,0 +1,122 @@
+// One namespace's memory for connection state recovery on one node: the
+// replayable events it delivered, in delivery order, and the state of its
+// sockets that disconnected. Lives inside the namespace's adapter actor.
+//
+// Offsets: each event starts at one node (its origin, a random id per process)
+// with that origin's next sequence number. Every node delivers the events of
+// one origin in that origin's order, but events of several origins may
+// interleave differently on different nodes. So the offset appended to an
+// event is this node's vector "origin -> last sequence number delivered"
+// right after it: a client that returns anywhere missed exactly the events
+// with a larger number than its vector names for their origin.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engineio/packet.hpp"
+#include "sio/json.hpp"
+#include "sio/recovery_options.hpp"
+
+namespace sio::socketio {
+
+/// origin -> last sequence number delivered.
+using offset_vector = std::map<std::string, std::uint64_t>;
+
+/// A new origin: 8 random characters of [0-9a-z].
+std::string make_origin_id();
+
+/// "origin.seq-origin.seq..." (origins are [0-9a-z]).
+std::string encode_offset(const offset_vector& v);
+/// Nullopt for anything encode_offset() cannot have made, or too long.
+std::optional<offset_vector> decode_offset(std::string_view text);
+
+/// What a socket leaves behind when it disconnects for a reason it can recover from.
+struct persisted_session {
+  std::string pid;
+  std::string sid;
+  std::vector<std::string> rooms; // its own id's room included
+  json data;
+};
+
+/// Node's reasons after which a socket's state is kept ("transport close", ...).
+bool is_recoverable_reason(const std::string& reason);
+
+class recovery_log {
+public:
+  using clock = std::chrono::steady_clock;
+  using packets = std::vector<engineio::packet_ptr>;
+
+  recovery_log(std::string origin, recovery_options opts);
+
+  const std::string& origin() const noexcept { return origin_; }
+  const recovery_options& options() const noexcept { return opts_; }
+
+  /// The sequence number of the next event that starts on this node.
+  std::uint64_t next_seq() { return ++own_seq_; }
+
+  /// Event (origin, seq) is delivered now: returns the offset to append to it.
+  std::string advance(const std::string& origin, std::uint64_t seq, clock::time_point now);
+
+  /// Keeps the delivered event for replay; drops the oldest beyond the bounds.
+  void append(const std::string& origin, std::uint64_t seq, std::set<std::string> rooms,
+              std::set<std::string> except, packets encoded, clock::time_point now);
+
+  void persist(persisted_session s, clock::time_point now);
+
+  /// The session `pid` left (removed: it is restored once), if it is not
+  /// older than the window and every event it may have missed since
+  /// `offset` is still here.
+  std::optional<persisted_session> take(const std::string& pid, const std::string& offset,
+                                        clock::time_point now);
+
+  /// The events a socket in `rooms` missed since `since`, in delivery order.
+  std::vector<packets> missed(const offset_vector& since,
+                              const std::vector<std::string>& rooms) const;
+
+  /// Drops events and sessions older than the window.
+  void expire(clock::time_point now);
+
+  std::size_t event_count() const noexcept { return events_.size(); }
+  std::size_t session_count() const noexcept { return sessions_.size(); }
+
+private:
+  struct event {
+    std::string origin;
+    std::uint64_t seq;
+    std::set<std::string> rooms;
+    std::set<std::string> except;
+    packets encoded;
+    std::size_t bytes;
+    clock::time_point at;
+  };
+  struct stored_session {
+    persisted_session state;
+    clock::time_point at;
+  };
+  struct origin_state {
+    std::uint64_t delivered = 0; // last sequence number delivered here
+    std::uint64_t dropped = 0;   // last sequence number dropped from the log
+    clock::time_point last_seen;
+  };
+
+  void drop_oldest_event();
+
+  std::string origin_;
+  recovery_options opts_;
+  std::uint64_t own_seq_ = 0;
+  std::map<std::string, origin_state> origins_;
+  std::deque<event> events_;
+  std::size_t bytes_ = 0;
+  std::map<std::string, stored_session> sessions_;
+  std::deque<std::pair<clock::time_point, std::string>> session_order_; // (at, pid), oldest first
+};
+
+} // namespace sio::socketio

@@ -1,0 +1,262 @@
+'use strict';
+// Connection state recovery (Node's connectionStateRecovery) against the
+// official socket.io-client 4.8, which needs nothing but its own defaults: a
+// client whose transport drops and that comes back within the window gets the
+// same id, rooms and data, and exactly the events it missed, in order.
+// Server: tests/servers/sio_test_server.cpp with --recovery-window.
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { io } = require('socket.io-client');
+
+const { startServer, waitFor, waitForEvent, delay } = require('./lib/harness');
+const { ack, unique } = require('./lib/sio-helpers');
+
+const WINDOW_MS = 1500;
+
+const TRANSPORTS = [
+  { name: 'websocket', transports: ['websocket'] },
+  { name: 'polling', transports: ['polling'] },
+];
+
+/// Every `event` a socket receives, with its arguments (the offset included).
+function collect(socket, event) {
+  const got = [];
+  socket.on(event, (...args) => got.push(args));
+  return got;
+}
+
+/// Drops the transport as a network failure would ("transport close" on the
+/// server), and keeps the client away until `comeBack()`.
+async function dropTransport(socket, asker) {
+  const id = socket.id;
+  socket.io.reconnection(false);
+  const gone = waitForEvent(socket, 'disconnect', 3000, { label: `disconnect of ${socket.label}` });
+  socket.io.engine.close();
+  await gone;
+  // The server must have seen it leave (that is when it keeps the state).
+  await waitFor(async () => (await ack(asker, 'last-disconnect-reason', id)) !== null, 3000, {
+    label: `server-side disconnect of ${id}`,
+    intervalMs: 20,
+  });
+  return {
+    async comeBack() {
+      const back = waitForEvent(socket, 'connect', 5000, { label: `reconnect of ${socket.label}` });
+      socket.connect();
+      await back;
+    },
+  };
+}
+
+for (const transport of TRANSPORTS) {
+  describe(`connection state recovery over ${transport.name}`, () => {
+    let server;
+    const sockets = [];
+
+    before(async () => {
+      server = await startServer('sio-test-server', ['--recovery-window', String(WINDOW_MS)]);
+    });
+    after(async () => {
+      for (const s of sockets)
+        s.disconnect();
+      if (server)
+        await server.stop();
+    });
+
+    function client(label, opts = {}) {
+      const s = io(server.url, {
+        transports: transport.transports,
+        forceNew: true,
+        reconnection: false,
+        timeout: 5000,
+        ...opts,
+      });
+      s.label = label;
+      sockets.push(s);
+      return s;
+    }
+
+    async function connected(label, opts) {
+      const s = client(label, opts);
+      await waitForEvent(s, 'connect', 5000, { label: `connect of ${label}`, rejectOn: ['connect_error'] });
+      return s;
+    }
+
+    test('missed room broadcasts and direct emits are replayed once, in order; id, rooms and data kept', async () => {
+      const room = unique('rec');
+      const a = await connected('A', { auth: { name: 'alice' } });
+      const b = await connected('B');
+      const got = collect(a, 'news');
+      await ack(a, 'join', room);
+      await ack(a, 'set-note', 'kept');
+      // One event first: the client sends an offset only once it has one.
+      await ack(b, 'to-room', room, 'news', 0);
+      await waitFor(() => got.length === 1, 3000, { label: 'first news at A' });
+      assert.equal(typeof got[0][1], 'string', 'the offset is the last argument');
+      const idBefore = a.id;
+
+      const away = await dropTransport(a, b);
+      for (let i = 1; i <= 5; i++)
+        await ack(b, 'to-room', room, 'news', i);
+      await ack(b, 'in-room-all', idBefore, 'news', 6); // io.to(id): a broadcast to one socket
+      await away.comeBack();
+
+      assert.equal(a.recovered, true, 'socket.recovered on the client');
+      assert.equal(a.id, idBefore, 'same socket id');
+      await waitFor(() => got.length >= 7, 3000, { label: `7 news at A (got ${got.length})` });
+      await delay(200);
+      assert.deepEqual(got.map((args) => args[0]), [0, 1, 2, 3, 4, 5, 6], 'each once, in order');
+      const me = await ack(a, 'whoami');
+      assert.equal(me.recovered, true, 'socket.recovered() on the server');
+      assert.deepEqual(me.data, { name: 'alice', note: 'kept' }, 'data kept, middleware skipped');
+      assert.deepEqual((await ack(a, 'rooms')).sort(), [idBefore, room].sort(), 'rooms kept');
+      // Still in the room for new broadcasts, and they are not doubled.
+      await ack(b, 'to-room', room, 'news', 7);
+      await waitFor(() => got.length === 8, 3000, { label: 'news 7 at A' });
+      await delay(200);
+      assert.equal(got.length, 8);
+      server.assertAlive();
+    });
+
+    test('socket.emit bursts cut mid-stream arrive complete and once', async () => {
+      const a = await connected('A');
+      const b = await connected('B');
+      const got = collect(a, 'burst');
+      const N = 3000;
+      let cut = null;
+      a.on('burst', () => {
+        if (cut === null && got.length >= 10) {
+          cut = got.length;
+          // Outside the handler, as a network failure would: a close from
+          // inside it makes the client itself keep (and later emit) what
+          // was already decoded, but record the offset of none of it.
+          setImmediate(() => a.io.engine.close()); // the rest is in flight
+        }
+      });
+      const idBefore = a.id;
+      a.emit('emit-burst', N);
+      await waitForEvent(a, 'disconnect', 5000, { label: 'cut of A' });
+      await waitFor(async () => (await ack(b, 'last-disconnect-reason', idBefore)) !== null, 3000, {
+        label: `server-side disconnect of ${idBefore}`, intervalMs: 20,
+      });
+      const received = got.length;
+      const back = waitForEvent(a, 'connect', 5000, { label: 'reconnect of A' });
+      a.connect();
+      await back;
+      assert.equal(a.recovered, true);
+      assert.equal(a.id, idBefore);
+      await waitFor(() => got.length >= N, 5000, { label: `${N} bursts at A (got ${got.length})` });
+      await delay(200);
+      const values = got.map((args) => args[0]);
+      assert.deepEqual(values, Array.from({ length: N }, (_, i) => i), 'all, once, in order');
+      assert.ok(cut !== null && received < N, `the cut came before the end (cut at ${cut}, ${received} of ${N} before the reconnect)`);
+    });
+
+    test('volatile events and events with ack are not replayed', async () => {
+      const room = unique('vol');
+      const a = await connected('A');
+      const b = await connected('B');
+      const news = collect(a, 'news');
+      const volatile = collect(a, 'volatile');
+      const questions = collect(a, 'question');
+      await ack(a, 'join', room);
+      await ack(b, 'to-room', room, 'news', 'first');
+      await waitFor(() => news.length === 1, 3000, { label: 'first news' });
+      const away = await dropTransport(a, b);
+      await ack(b, 'volatile', 'v');
+      const answer = await ack(b, 'broadcast-ack', room, 200);
+      assert.deepEqual(answer.responses, [], 'nobody in the room to answer');
+      await ack(b, 'to-room', room, 'news', 'second');
+      await away.comeBack();
+      assert.equal(a.recovered, true);
+      await waitFor(() => news.length === 2, 3000, { label: 'second news' });
+      await delay(200);
+      assert.equal(volatile.length, 0, 'volatile not replayed');
+      assert.equal(questions.length, 0, 'event with ack not replayed');
+      assert.equal(news[1][0], 'second');
+    });
+
+    test('after the window: a fresh socket', async () => {
+      const a = await connected('A');
+      const b = await connected('B');
+      const got = collect(a, 'back');
+      a.emit('emit-back', 'x');
+      await waitFor(() => got.length === 1, 3000, { label: 'an event with an offset' });
+      const idBefore = a.id;
+      const away = await dropTransport(a, b);
+      await delay(WINDOW_MS + 500);
+      await away.comeBack();
+      assert.equal(a.recovered, false);
+      assert.notEqual(a.id, idBefore);
+    });
+
+    test('an unknown pid or a malformed offset gives a fresh socket', async () => {
+      const b = await connected('B');
+      for (const auth of [
+        { pid: 'no-such-pid', offset: 'abc.1' },
+        { pid: 'x'.repeat(5000), offset: '-' },
+        { pid: 'y', offset: 'a.1-a.2' },
+        { pid: 7, offset: null },
+      ]) {
+        const c = await connected('C', { auth });
+        assert.equal(c.recovered, false);
+        const me = await ack(c, 'whoami');
+        assert.equal(me.recovered, false);
+        c.disconnect();
+      }
+      assert.equal(await ack(b, 'echo', 1).catch(() => 1), 1);
+      server.assertAlive();
+    });
+
+    test('a client that leaves by itself is not kept', async () => {
+      const a = await connected('A');
+      const b = await connected('B');
+      const got = collect(a, 'back');
+      a.emit('emit-back', 'x');
+      await waitFor(() => got.length === 1, 3000, { label: 'an event with an offset' });
+      const idBefore = a.id;
+      a.disconnect(); // "client namespace disconnect": nothing to recover
+      await waitFor(async () => (await ack(b, 'last-disconnect-reason', idBefore)) !== null, 3000, {
+        label: 'server-side disconnect', intervalMs: 20,
+      });
+      const back = waitForEvent(a, 'connect', 5000, { label: 'reconnect of A' });
+      a.connect();
+      await back;
+      assert.equal(a.recovered, false);
+      assert.notEqual(a.id, idBefore);
+    });
+  });
+}
+
+describe('connection state recovery with middlewares not skipped', () => {
+  let server;
+  before(async () => {
+    server = await startServer('sio-test-server',
+      ['--recovery-window', '5000', '--recovery-run-middlewares']);
+  });
+  after(async () => {
+    if (server)
+      await server.stop();
+  });
+
+  test('the middleware runs again for a recovered socket', async () => {
+    const a = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { name: 'al' } });
+    const b = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    try {
+      await Promise.all([waitForEvent(a, 'connect', 5000), waitForEvent(b, 'connect', 5000)]);
+      a.label = 'A';
+      const got = collect(a, 'back');
+      await ack(a, 'set-note', 'kept');
+      a.emit('emit-back', 'x');
+      await waitFor(() => got.length === 1, 3000, { label: 'an event with an offset' });
+      const away = await dropTransport(a, b);
+      await away.comeBack();
+      assert.equal(a.recovered, true);
+      // The test server's middleware sets data to {name} from auth: it ran.
+      assert.deepEqual((await ack(a, 'whoami')).data, { name: 'al' });
+    } finally {
+      a.disconnect();
+      b.disconnect();
+    }
+  });
+});
