@@ -10,7 +10,7 @@
 #include "engineio/id_generator.hpp"
 #include "engineio/session_actor.hpp"
 #include "net/cors.hpp"
-#include "net/url.hpp"
+#include "util/url.hpp"
 #include "net/websocket_connection.hpp"
 #include "sio/json.hpp"
 #include "util/debug_log.hpp"
@@ -141,7 +141,7 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
     conn->respond(make_preflight_response(opts.cors, req));
     return;
   }
-  auto target = parse_target(req.target());
+  auto target = util::parse_target(req.target());
   auto& query = target.query;
   const auto& transport = query["transport"];
   bool polling = transport == "polling" && opts.allow_polling;
@@ -253,7 +253,7 @@ void engine_endpoint::open_session(const std::shared_ptr<http_connection>& conn,
   cfg.options = options_;
   cfg.registry = registry_;
   cfg.handler = factory_();
-  auto target = parse_target(req.target());
+  auto target = util::parse_target(req.target());
   cfg.handshake.query = std::move(target.query);
   cfg.handshake.url = std::string{req.target()};
   cfg.handshake.address = conn->remote_address();
