@@ -45,6 +45,8 @@ struct app_config : caf::actor_system_config {
   std::size_t max_sessions = 0;
   std::size_t max_rooms_per_socket = 0;
   std::size_t max_dynamic_namespaces = 0;
+  /// Also accept socket.io-client 1.x/2.x (Engine.IO v3), as Node's allowEIO3.
+  bool allow_eio3 = false;
   /// Worker processes behind one primary (0: a single process).
   unsigned workers = 0;
   /// host:port of this node's cluster endpoint; empty (and no --join): a single node.
