@@ -51,6 +51,7 @@ struct config : sio::app_config {
   config() {
     max_http_buffer_size = 100000; // a chat message is small
     recovery_window = 2 * 60 * 1000; // a reconnecting user gets what was missed (Node's default window)
+    allow_eio3 = true; // old socket.io-client 2.x pages can chat too (--allow-eio3=false: not)
     opt_group{custom_options_, "global"}
       .add(public_dir, "public-dir", "folder with index.html, style.css and chat.js")
       .add(client_bundle, "client-bundle", "socket.io-client's dist/socket.io.min.js")

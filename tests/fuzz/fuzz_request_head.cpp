@@ -7,7 +7,7 @@
 // agree with percent_decode of the raw pieces.
 #include "fuzz_check.hpp"
 #include "net/request_head.hpp"
-#include "net/url.hpp"
+#include "util/url.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -51,20 +51,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!found) {
     FUZZ_CHECK(sid.empty());
   } else {
-    auto t = parse_target(raw_target);
+    auto t = sio::util::parse_target(raw_target);
     auto it = t.query.find("sid");
     FUZZ_CHECK(sid == (it == t.query.end() ? std::string{} : it->second));
   }
 
-  auto decoded = percent_decode(input);
+  auto decoded = sio::util::percent_decode(input);
   FUZZ_CHECK(decoded.size() <= input.size());
   if (input.find_first_of("%+") == std::string_view::npos)
     FUZZ_CHECK(decoded == input);
-  FUZZ_CHECK(percent_decode(percent_encode(input)) == input);
+  FUZZ_CHECK(sio::util::percent_decode(percent_encode(input)) == input);
 
-  auto t = parse_target(input);
+  auto t = sio::util::parse_target(input);
   auto q = input.find('?');
-  FUZZ_CHECK(t.path == percent_decode(input.substr(0, q)));
+  FUZZ_CHECK(t.path == sio::util::percent_decode(input.substr(0, q)));
   if (q == std::string_view::npos) {
     FUZZ_CHECK(t.query.empty());
   } else {

@@ -51,6 +51,8 @@ struct app_config : caf::actor_system_config {
   /// A recovered socket runs the namespace middlewares again (Node's
   /// skipMiddlewares: false); by default it skips them.
   bool recovery_run_middlewares = false;
+  /// Also accept socket.io-client 1.x/2.x (Engine.IO v3), as Node's allowEIO3.
+  bool allow_eio3 = false;
   /// Worker processes behind one primary (0: a single process).
   unsigned workers = 0;
   /// host:port of this node's cluster endpoint; empty (and no --join): a single node.

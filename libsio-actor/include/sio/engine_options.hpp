@@ -36,6 +36,10 @@ struct engine_options {
   /// polling gets 403 {"code":4,"message":"Too many sessions"}, a WebSocket
   /// handshake 400 "Too many sessions". 0 (the default): no limit.
   std::size_t max_sessions = 0;
+  /// Also accept Engine.IO v3 clients (socket.io-client 1.x and 2.x: any
+  /// `EIO` other than 4), as Node's allowEIO3. Off: they are refused with
+  /// 400 {"code":5,"message":"Unsupported protocol version"}.
+  bool allow_eio3 = false;
   cors_options cors;
 };
 

@@ -460,11 +460,8 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
       auto session = local_session(self, sid);
       if (!session)
         return false;
-      std::vector<engineio::packet> packets;
-      if (engineio::decode_payload(body, packets))
-        self->send(*session, engineio::data_atom::value, std::move(packets));
-      else
-        self->send(*session, engineio::parse_error_atom::value);
+      // The session decodes it: only it knows its protocol (v3 or v4).
+      self->send(*session, engineio::post_body_atom::value, body);
       return true;
     },
     [=](members_atom) {
@@ -606,6 +603,11 @@ caf::actor spawn_cluster_actor(caf::actor_system& sys, cluster_config cfg) {
 
 void actor_poll_responder::send_payload(std::string payload) {
   caf::anon_send(forwarder_, poll_answer_atom::value, std::uint32_t{200}, std::move(payload));
+}
+
+void actor_poll_responder::send_binary_payload(std::string) {
+  // Sessions answer relayed GETs with text payloads only (see relayed()).
+  send_error(500, "");
 }
 
 void actor_poll_responder::send_error(unsigned status, std::string json_body) {

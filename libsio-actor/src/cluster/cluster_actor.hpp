@@ -41,6 +41,7 @@ class actor_poll_responder final : public engineio::poll_responder {
 public:
   explicit actor_poll_responder(caf::actor forwarder) : forwarder_(std::move(forwarder)) {}
   void send_payload(std::string payload) override;
+  void send_binary_payload(std::string payload) override;
   void send_error(unsigned status, std::string json_body) override;
   bool relayed() const noexcept override { return true; }
 

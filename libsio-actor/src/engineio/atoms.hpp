@@ -17,6 +17,9 @@ using poll_atom = caf::atom_constant<caf::atom("eio_poll")>;
 using poll_aborted_atom = caf::atom_constant<caf::atom("eio_pabort")>;
 /// (data_atom, vector<packet>): packets from a long-polling POST.
 using data_atom = caf::atom_constant<caf::atom("eio_data")>;
+/// (post_body_atom, body): a POST body to decode in the session (relayed by
+/// another node, which does not know the session's protocol).
+using post_body_atom = caf::atom_constant<caf::atom("eio_pbody")>;
 /// (parse_error_atom): a POST body that does not decode.
 using parse_error_atom = caf::atom_constant<caf::atom("eio_perr")>;
 /// (ws_open_atom, shared_ptr<ws_channel>): a WebSocket for this session (upgrade).

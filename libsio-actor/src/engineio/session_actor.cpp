@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "engineio/atoms.hpp"
+#include "engineio/packet_v3.hpp"
 #include "util/debug_log.hpp"
 #include "util/unexpected_message.hpp"
 #include "sio/json.hpp"
@@ -43,6 +44,7 @@ public:
     return handshake_;
   }
   caf::event_based_actor* self() noexcept override { return this; }
+  int protocol() const noexcept override { return cfg_.protocol; }
 
   void write(std::vector<packet_ptr> packets, bool is_volatile) override {
     if (state_ != ready_state::open || packets.empty())
@@ -99,24 +101,18 @@ public:
           on_close("transport error");
         }
       },
-      [=](data_atom, std::vector<packet>& packets) {
-        if (missed_pong())
-          return;
-        if (transport_ == transport_kind::websocket) {
-          // The endpoint refuses polling requests once the registry says
-          // WebSocket; a POST relayed by another node can still get here.
-          util::debug_log("session ", cfg_.sid, ": polling data after the upgrade dropped");
-          return;
-        }
-        // Stop at the first packet that ends the session: a POST of 50,000
-        // bad packets is one error, not 50,000 (closing counts as ended).
-        for (auto& p : packets) {
-          if (state_ != ready_state::open)
-            break;
-          on_packet(p);
-        }
-      },
+      [=](data_atom, std::vector<packet>& packets) { on_data(packets); },
       [=](parse_error_atom) { on_close("parse error"); },
+      [=](post_body_atom, const std::string& body) {
+        // A POST relayed by another node, which does not know our protocol.
+        std::vector<packet> packets;
+        bool ok = cfg_.protocol == 3 ? decode_payload_v3(body, false, packets)
+                                     : decode_payload(body, packets);
+        if (ok)
+          on_data(packets);
+        else
+          on_close("parse error");
+      },
       [=](ws_open_atom, std::shared_ptr<ws_channel>& ws) { on_ws_open(std::move(ws)); },
       [=](ws_frame_atom, std::uint64_t id, std::string& data, bool binary) {
         on_ws_frame(id, data, binary);
@@ -148,7 +144,7 @@ public:
           return;
         // Release the waiting GET so the client can pause polling and upgrade.
         if (pending_get_)
-          std::exchange(pending_get_, nullptr)->send_payload("6");
+          answer_get(packet_type::noop);
         delayed_send(this, std::chrono::milliseconds{100}, upgrade_check_atom::value, gen);
       },
       [=](close_timeout_atom) {
@@ -179,6 +175,8 @@ private:
   /// burst of broadcasts, say), the packets are held back and go out together
   /// after them: one system call for many frames. An idle session writes at once.
   void write_ws(std::vector<packet_ptr> packets, bool is_volatile) {
+    if (cfg_.protocol == 3)
+      packets = to_frames_v3(std::move(packets));
     if (is_volatile) {
       flush_ws(); // a volatile packet is dropped if anything is still queued: decide after the rest
       active_ws_->send(std::move(packets), true);
@@ -198,6 +196,21 @@ private:
     }
   }
 
+  static std::vector<packet_ptr> to_frames_v3(std::vector<packet_ptr> packets) {
+    for (auto& p : packets)
+      p = to_frame_v3(p);
+    return packets;
+  }
+
+  /// Releases the waiting GET with a payload of one packet (noop, close).
+  void answer_get(packet_type type) {
+    auto r = std::exchange(pending_get_, nullptr);
+    if (cfg_.protocol == 3)
+      r->send_payload(encode_payload_v3({make_text(type)}, false).body);
+    else
+      r->send_payload(std::string(1, static_cast<char>(type)));
+  }
+
   void flush_ws() {
     if (ws_held_.empty() || !active_ws_)
       return;
@@ -207,7 +220,7 @@ private:
   /// Transports hold a handle to this actor: drop ours so neither keeps the other alive.
   void release_transports() {
     if (pending_get_)
-      std::exchange(pending_get_, nullptr)->send_payload("1");
+      answer_get(packet_type::close);
     flush_ws();
     if (active_ws_)
       std::exchange(active_ws_, nullptr)->close();
@@ -217,7 +230,8 @@ private:
   }
 
   void open() {
-    cfg_.registry->add(cfg_.sid, caf::actor_cast<caf::actor>(this), cfg_.first_ws != nullptr);
+    cfg_.registry->add(cfg_.sid, caf::actor_cast<caf::actor>(this), cfg_.first_ws != nullptr,
+                       cfg_.protocol);
     const auto& opts = *cfg_.options;
     json hs = json::object();
     hs["sid"] = cfg_.sid;
@@ -226,7 +240,8 @@ private:
       hs["upgrades"].push_back("websocket");
     hs["pingInterval"] = opts.ping_interval.count();
     hs["pingTimeout"] = opts.ping_timeout.count();
-    hs["maxPayload"] = opts.max_http_buffer_size;
+    if (cfg_.protocol == 4) // v3 has no maxPayload (its clients send what they have)
+      hs["maxPayload"] = opts.max_http_buffer_size;
     auto open_packet = make_text(packet_type::open, hs.dump());
     if (cfg_.first_ws) {
       transport_ = transport_kind::websocket;
@@ -238,7 +253,10 @@ private:
       pending_get_ = std::move(cfg_.first_poll);
       write({open_packet}, false);
     }
-    schedule_ping();
+    if (cfg_.protocol == 3)
+      expect_ping();
+    else
+      schedule_ping();
     cfg_.handler->on_open(*this);
   }
 
@@ -262,6 +280,16 @@ private:
                  ping_gen_);
   }
 
+  // v3: the client pings every pingInterval and the server answers. Node
+  // closes a client silent for pingInterval + pingTimeout; we keep the same
+  // deadline and timer as in v4, without server pings.
+  void expect_ping() {
+    ++ping_gen_;
+    auto wait = cfg_.options->ping_interval + cfg_.options->ping_timeout;
+    pong_deadline_ = std::chrono::steady_clock::now() + wait;
+    delayed_send(this, wait, ping_timeout_atom::value, ping_gen_);
+  }
+
   /// True (and the session closed) if the client missed its pong deadline.
   bool missed_pong() {
     if (state_ == ready_state::closed || std::chrono::steady_clock::now() < pong_deadline_)
@@ -278,6 +306,10 @@ private:
       return;
     switch (p.type()) {
       case packet_type::pong:
+        if (cfg_.protocol == 3) {
+          on_close("transport error"); // "invalid heartbeat direction" in Node
+          return;
+        }
         schedule_ping();
         break;
       case packet_type::message:
@@ -286,15 +318,39 @@ private:
       case packet_type::close:
         // As Node's polling transport: a waiting GET is released with a noop.
         if (pending_get_)
-          std::exchange(pending_get_, nullptr)->send_payload("6");
+          answer_get(packet_type::noop);
         on_close("transport close");
         break;
       case packet_type::ping:
+        if (cfg_.protocol == 3) {
+          write({make_text(packet_type::pong)}, false);
+          expect_ping();
+          break;
+        }
         // v4: only the server pings ("invalid heartbeat direction" in Node).
         on_close("transport error");
         break;
       default:
         break; // open, upgrade and noop carry nothing for an open session
+    }
+  }
+
+  /// The packets of one polling POST.
+  void on_data(const std::vector<packet>& packets) {
+    if (missed_pong())
+      return;
+    if (transport_ == transport_kind::websocket) {
+      // The endpoint refuses polling requests once the registry says
+      // WebSocket; a POST relayed by another node can still get here.
+      util::debug_log("session ", cfg_.sid, ": polling data after the upgrade dropped");
+      return;
+    }
+    // Stop at the first packet that ends the session: a POST of 50,000
+    // bad packets is one error, not 50,000 (closing counts as ended).
+    for (auto& p : packets) {
+      if (state_ != ready_state::open)
+        break;
+      on_packet(p);
     }
   }
 
@@ -308,7 +364,7 @@ private:
       return;
     }
     if (pending_get_ && pending_get_->relayed()) {
-      std::exchange(pending_get_, nullptr)->send_payload("6"); // the relay may be gone
+      answer_get(packet_type::noop); // the relay may be gone
     } else if (pending_get_) {
       // Two GETs at once: Node answers the new one 400 and closes the session.
       r->send_error(400, "");
@@ -323,16 +379,29 @@ private:
     if (!pending_get_ || buffer_.empty())
       return;
     bool sends_close = state_ == ready_state::closing && close_queued_;
-    auto payload = encode_payload(buffer_);
-    buffer_.clear();
-    buffered_bytes_ = 0;
-    std::exchange(pending_get_, nullptr)->send_payload(std::move(payload));
+    send_buffer();
     if (sends_close) {
       on_close(closing_reason_);
     } else if (state_ == ready_state::closing) {
       close_queued_ = true; // the buffer went out; the close packet follows with the next GET
       buffer_.push_back(make_text(packet_type::close));
     }
+  }
+
+  void send_buffer() {
+    auto r = std::exchange(pending_get_, nullptr);
+    if (cfg_.protocol == 4) {
+      r->send_payload(encode_payload(buffer_));
+    } else {
+      // A relayed GET answers with text only; every v3 client reads both framings.
+      auto payload = encode_payload_v3(buffer_, cfg_.supports_binary && !r->relayed());
+      if (payload.binary)
+        r->send_binary_payload(std::move(payload.body));
+      else
+        r->send_payload(std::move(payload.body));
+    }
+    buffer_.clear();
+    buffered_bytes_ = 0;
   }
 
   void on_ws_open(std::shared_ptr<ws_channel> ws) {
@@ -351,7 +420,7 @@ private:
   void on_ws_frame(std::uint64_t id, const std::string& data, bool binary) {
     if (state_ == ready_state::closed || missed_pong())
       return;
-    auto p = decode_frame(data, binary);
+    auto p = cfg_.protocol == 3 ? decode_frame_v3(data, binary) : decode_frame(data, binary);
     if (active_ws_ && id == active_ws_->id()) {
       if (!p)
         on_close("parse error");
@@ -384,7 +453,8 @@ private:
     cfg_.registry->set_websocket(cfg_.sid); // polling requests are refused from now on
     active_ws_ = std::move(upgrading_ws_);
     if (!buffer_.empty()) {
-      active_ws_->send(std::move(buffer_), false);
+      active_ws_->send(cfg_.protocol == 3 ? to_frames_v3(std::move(buffer_)) : std::move(buffer_),
+                       false);
       buffer_.clear();
       buffered_bytes_ = 0;
     }

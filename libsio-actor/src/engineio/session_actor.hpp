@@ -21,6 +21,11 @@ struct session_config {
   std::shared_ptr<const engine_options> options;
   std::shared_ptr<session_registry> registry;
   sio::handshake handshake;
+  /// Engine.IO protocol revision of the client: 4, or 3 (allow_eio3).
+  int protocol = 4;
+  /// v3 only: the client reads XHR2 binary polling payloads (it sent no
+  /// "b64"). Its WebSocket always gets binary frames: every v3 client reads them.
+  bool supports_binary = true;
   std::unique_ptr<session_handler> handler;
   /// Exactly one of these carries the handshake: the first polling GET, or
   /// the WebSocket the client opened directly.

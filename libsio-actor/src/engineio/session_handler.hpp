@@ -26,6 +26,8 @@ public:
   /// The same, shareable: sockets without auth keep this one instead of a copy.
   virtual std::shared_ptr<const sio::handshake> shared_handshake() const noexcept = 0;
   virtual caf::event_based_actor* self() noexcept = 0;
+  /// Engine.IO protocol revision: 4, or 3 for a Socket.IO v2 client (allow_eio3).
+  virtual int protocol() const noexcept = 0;
   virtual void write(std::vector<packet_ptr> packets, bool is_volatile = false) = 0;
   /// Closes the session from the server side; on_close follows with `reason`.
   virtual void close_session(const std::string& reason) = 0;

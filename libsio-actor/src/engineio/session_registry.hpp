@@ -1,7 +1,8 @@
 // sid -> session actor, shared by the I/O threads (lookups on every polling
 // request) and the session actors (which remove themselves when closed). It
 // also records which sessions are on WebSocket, so a polling request for one
-// is refused before it reaches the session (Node's TRANSPORT_MISMATCH).
+// is refused before it reaches the session (Node's TRANSPORT_MISMATCH), and
+// each session's protocol, so a POST body is decoded on the I/O thread.
 #pragma once
 
 #include <cstddef>
@@ -9,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <utility>
 
 #include <caf/actor.hpp>
 
@@ -17,9 +17,17 @@ namespace sio::engineio {
 
 class session_registry {
 public:
-  void add(const std::string& sid, caf::actor session, bool websocket = false) {
+  struct entry {
+    caf::actor session;
+    bool websocket = false;
+    /// Engine.IO protocol revision: 4, or 3 for old clients (allow_eio3).
+    int protocol = 4;
+  };
+
+  void add(const std::string& sid, caf::actor session, bool websocket = false,
+           int protocol = 4) {
     std::lock_guard<std::mutex> guard{mutex_};
-    sessions_[sid] = entry{std::move(session), websocket};
+    sessions_[sid] = entry{std::move(session), websocket, protocol};
   }
   /// The session's transport is WebSocket now (it upgraded); polling is over.
   void set_websocket(const std::string& sid) {
@@ -38,13 +46,13 @@ public:
       return std::nullopt;
     return i->second.session;
   }
-  /// The session and whether its transport is WebSocket.
-  std::optional<std::pair<caf::actor, bool>> find_with_transport(const std::string& sid) const {
+  /// The session with its transport and protocol.
+  std::optional<entry> find_entry(const std::string& sid) const {
     std::lock_guard<std::mutex> guard{mutex_};
     auto i = sessions_.find(sid);
     if (i == sessions_.end())
       return std::nullopt;
-    return std::make_pair(i->second.session, i->second.websocket);
+    return i->second;
   }
   std::size_t size() const {
     std::lock_guard<std::mutex> guard{mutex_};
@@ -58,10 +66,6 @@ public:
   }
 
 private:
-  struct entry {
-    caf::actor session;
-    bool websocket = false;
-  };
   mutable std::mutex mutex_;
   std::unordered_map<std::string, entry> sessions_;
 };

@@ -20,6 +20,9 @@ public:
   virtual ~poll_responder() = default;
   /// 200 with an encoded payload (text/plain; charset=UTF-8).
   virtual void send_payload(std::string payload) = 0;
+  /// 200 with a binary payload (application/octet-stream): Engine.IO v3's
+  /// XHR2 framing. Never asked of a relayed() GET.
+  virtual void send_binary_payload(std::string payload) = 0;
   /// An error status with a JSON body, e.g. 400 {"code":3,"message":"Bad request"}.
   virtual void send_error(unsigned status, std::string json_body) = 0;
   /// True for a GET relayed by another node: a second GET of the session then

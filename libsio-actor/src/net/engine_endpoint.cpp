@@ -8,9 +8,10 @@
 
 #include "engineio/atoms.hpp"
 #include "engineio/id_generator.hpp"
+#include "engineio/packet_v3.hpp"
 #include "engineio/session_actor.hpp"
 #include "net/cors.hpp"
-#include "net/url.hpp"
+#include "util/url.hpp"
 #include "net/websocket_connection.hpp"
 #include "sio/json.hpp"
 #include "util/debug_log.hpp"
@@ -45,6 +46,9 @@ public:
 
   void send_payload(std::string payload) override {
     finish(http::status::ok, std::move(payload), "text/plain; charset=UTF-8");
+  }
+  void send_binary_payload(std::string payload) override {
+    finish(http::status::ok, std::move(payload), "application/octet-stream");
   }
   void send_error(unsigned status, std::string json_body) override {
     finish(static_cast<http::status>(status), std::move(json_body), "application/json");
@@ -141,7 +145,7 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
     conn->respond(make_preflight_response(opts.cors, req));
     return;
   }
-  auto target = parse_target(req.target());
+  auto target = util::parse_target(req.target());
   auto& query = target.query;
   const auto& transport = query["transport"];
   bool polling = transport == "polling" && opts.allow_polling;
@@ -155,15 +159,16 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
   if (sid_it == query.end()) {
     if (req.method() != http::verb::get)
       return reject(conn, req, 2); // Bad handshake method
-    if (query["EIO"] != "4")
+    // As Node: every EIO but "4" (absent too) means the v3 protocol.
+    if (query["EIO"] != "4" && !opts.allow_eio3)
       return reject(conn, req, 5); // Unsupported protocol version
     if (websocket && !upgrade)
       return reject(conn, req, 3);
     open_session(conn, std::move(req), websocket);
     return;
   }
-  auto found = registry_->find_with_transport(sid_it->second);
-  auto session = found ? std::optional<caf::actor>{found->first} : std::nullopt;
+  auto found = registry_->find_entry(sid_it->second);
+  auto session = found ? std::optional<caf::actor>{found->session} : std::nullopt;
   if (!session) {
     // Another node's (or worker's) session: stickiness is an optimisation,
     // the owner serves the request through the cluster.
@@ -210,7 +215,7 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
   // Node's TRANSPORT_MISMATCH: a request without upgrade must use the
   // session's transport. A session that upgraded to (or opened on) WebSocket
   // takes no polling GET or POST; websocket without upgrade is refused too.
-  if (!polling || found->second)
+  if (!polling || found->websocket)
     return reject(conn, req, 3);
   if (req.method() == http::verb::get) {
     auto http_responder = std::make_shared<http_poll_responder>(conn, req, options_);
@@ -227,7 +232,12 @@ void engine_endpoint::handle(const std::shared_ptr<http_connection>& conn, reque
   } else if (req.method() == http::verb::post) {
     // Decoding here, on the I/O thread, keeps the session actor's work small.
     std::vector<engineio::packet> packets;
-    if (engineio::decode_payload(req.body(), packets))
+    bool decoded =
+      found->protocol == 3
+        ? engineio::decode_payload_v3(
+            req.body(), req[http::field::content_type] == "application/octet-stream", packets)
+        : engineio::decode_payload(req.body(), packets);
+    if (decoded)
       caf::anon_send(*session, engineio::data_atom::value, std::move(packets));
     else
       caf::anon_send(*session, engineio::parse_error_atom::value);
@@ -253,7 +263,14 @@ void engine_endpoint::open_session(const std::shared_ptr<http_connection>& conn,
   cfg.options = options_;
   cfg.registry = registry_;
   cfg.handler = factory_();
-  auto target = parse_target(req.target());
+  auto target = util::parse_target(req.target());
+  auto eio = target.query.find("EIO");
+  if (eio == target.query.end() || eio->second != "4") {
+    cfg.protocol = 3;
+    // Node's test is the truthiness of the string: "b64=" asks for nothing.
+    auto b64 = target.query.find("b64");
+    cfg.supports_binary = b64 == target.query.end() || b64->second.empty();
+  }
   cfg.handshake.query = std::move(target.query);
   cfg.handshake.url = std::string{req.target()};
   cfg.handshake.address = conn->remote_address();

@@ -3,7 +3,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
-#include "net/url.hpp"
+#include "util/url.hpp"
 #include "net/websocket_connection.hpp"
 
 namespace sio::net {
@@ -99,7 +99,7 @@ void http_connection::on_read(beast::error_code ec) {
 }
 
 void http_connection::dispatch(request req) {
-  auto path = parse_target(req.target()).path;
+  auto path = util::parse_target(req.target()).path;
   for (auto& m : *routes_) {
     bool matches = path.compare(0, m.prefix.size(), m.prefix) == 0
                    || path + "/" == m.prefix; // "/socket.io" matches "/socket.io/"

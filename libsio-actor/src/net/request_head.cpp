@@ -1,6 +1,6 @@
 #include "net/request_head.hpp"
 
-#include "net/url.hpp"
+#include "util/url.hpp"
 
 namespace sio::net {
 
@@ -12,7 +12,7 @@ std::string sid_of_request_head(std::string_view head) {
   auto sp2 = line.find(' ', sp1 + 1);
   if (sp2 == std::string_view::npos)
     return {};
-  auto target = parse_target(line.substr(sp1 + 1, sp2 - sp1 - 1));
+  auto target = util::parse_target(line.substr(sp1 + 1, sp2 - sp1 - 1));
   auto i = target.query.find("sid");
   return i == target.query.end() ? std::string{} : i->second;
 }

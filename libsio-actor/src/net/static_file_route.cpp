@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "net/url.hpp"
+#include "util/url.hpp"
 
 namespace sio::net {
 
@@ -14,7 +14,7 @@ static_file_route::static_file_route(std::string url_path, std::string file_path
 }
 
 void static_file_route::handle(const std::shared_ptr<http_connection>& conn, request req) {
-  auto path = parse_target(req.target()).path;
+  auto path = util::parse_target(req.target()).path;
   if (path != url_path_ || (req.method() != http::verb::get && req.method() != http::verb::head)) {
     conn->respond(make_response(http::status::not_found, "Not Found", "text/plain; charset=UTF-8",
                                 req.version(), req.keep_alive()));

@@ -41,6 +41,8 @@ app_config::app_config() {
          "are kept (0: off)")
     .add(recovery_run_middlewares, "recovery-run-middlewares",
          "a recovered socket runs the namespace middlewares again (default: skips them)")
+    .add(allow_eio3, "allow-eio3",
+         "also accept Socket.IO v2 clients (socket.io-client 1.x/2.x, Engine.IO v3)")
     .add(workers, "workers",
          "worker processes behind one primary (0: a single process); sessions stay sticky")
     .add(cluster_listen, "cluster-listen",
@@ -74,6 +76,7 @@ server_options app_config::to_server_options() const {
   s.engine.ping_timeout = std::chrono::milliseconds{ping_timeout};
   s.engine.max_http_buffer_size = max_http_buffer_size;
   s.engine.max_sessions = max_sessions;
+  s.engine.allow_eio3 = allow_eio3;
   s.connect_timeout = std::chrono::milliseconds{connect_timeout};
   s.max_rooms_per_socket = max_rooms_per_socket;
   s.max_dynamic_namespaces = max_dynamic_namespaces;

@@ -12,6 +12,7 @@
 #include "socketio/socket_actor.hpp"
 #include "socketio/wire.hpp"
 #include "util/debug_log.hpp"
+#include "util/url.hpp"
 
 namespace sio::socketio {
 
@@ -27,6 +28,10 @@ public:
   void on_open(engineio::session_context& ctx) override {
     ctx.self()->delayed_send(ctx.self(), server_->options->connect_timeout,
                              connect_timeout_atom::value);
+    // Socket.IO v2 clients never send CONNECT for "/": Node connects them at
+    // once (Server#onconnection: if (conn.protocol === 3) client.connect("/")).
+    if (ctx.protocol() == 3)
+      connect(ctx, packet{packet_type::connect, "/", {}, {}});
   }
 
   void on_message(engineio::session_context& ctx, const engineio::packet& p) override {
@@ -121,6 +126,8 @@ private:
       connect(ctx, std::move(p));
       return;
     }
+    if (ctx.protocol() == 3)
+      take_query(p); // as Node, for every packet of a v2 client
     auto i = sockets_.find(p.nsp);
     if (i == sockets_.end() || !i->second.connected) {
       // Node ignores packets for a namespace the client is not in
@@ -135,6 +142,11 @@ private:
   }
 
   void connect(engineio::session_context& ctx, packet p) {
+    bool v2_client = ctx.protocol() == 3;
+    // A v2 client's auth is its query (stripped here, so a CONNECT retried
+    // from next_connect keeps what it had).
+    if (v2_client && (!p.data || p.nsp.find('?') != std::string::npos))
+      p.data = take_query(p);
     if (auto i = sockets_.find(p.nsp); i != sockets_.end()) {
       if (!i->second.connected)
         i->second.next_connect = std::move(p);
@@ -149,11 +161,17 @@ private:
       return;
     }
     socket_config cfg;
-    cfg.id = engineio::generate_id();
+    // A v2 client makes its socket id itself ("/nsp#" + engine id, or the
+    // engine id for "/"), so Node gives it that id.
+    cfg.id = !v2_client      ? engineio::generate_id()
+             : p.nsp == "/" ? ctx.sid()
+                            : p.nsp + "#" + ctx.sid();
+    cfg.v2_client = v2_client;
     cfg.ns = ns;
     cfg.session = caf::actor_cast<caf::actor>(ctx.self());
     cfg.handshake = ctx.shared_handshake();
-    if (ns->options->connection_state_recovery.enabled)
+    // A v2 client never learns a pid (its CONNECT answer has no payload).
+    if (ns->options->connection_state_recovery.enabled && !v2_client)
       cfg.pid = engineio::generate_id();
     // Node's client sends both once it has received an event with an offset.
     std::string old_pid;
@@ -198,6 +216,19 @@ private:
                 old_pid, cfg.offset)
       .then([done](std::optional<persisted_session>& restored) mutable { done(std::move(restored)); },
             [done](caf::error&) mutable { done(std::nullopt); });
+  }
+
+  /// A v2 client sends no auth; its namespace's query string stands in for
+  /// it (Node's _parseNamespace): "/chat?token=1" is "/chat" with {"token":"1"}.
+  static json take_query(packet& p) {
+    json auth = json::object();
+    auto q = p.nsp.find('?');
+    if (q == std::string::npos)
+      return auth;
+    for (auto& [key, value] : util::parse_target(p.nsp).query)
+      auth[key] = value;
+    p.nsp.resize(q);
+    return auth;
   }
 
   std::shared_ptr<server_state> server_;

@@ -20,6 +20,19 @@ namespace {
 const std::string disconnected_error = "socket has been disconnected";
 const std::string timeout_error = "operation has timed out";
 
+/// JavaScript's truthiness, for Node's `err.data || err.message`.
+bool is_truthy(const json& v) {
+  if (v.is_null())
+    return false;
+  if (v.is_boolean())
+    return v.get<bool>();
+  if (v.is_number())
+    return v.get<double>() != 0; // NaN cannot come from JSON
+  if (v.is_string())
+    return !v.get_ref<const std::string&>().empty();
+  return true;
+}
+
 /// Pending answer to an ack we asked a client for.
 struct pending_ack {
   ack_callback callback;            // our own emit_with_ack ...
@@ -267,9 +280,14 @@ private:
 
   void refuse(const connect_error& err) {
     json body = json::object();
-    body["message"] = err.message;
-    if (!err.data.is_null())
-      body["data"] = err.data;
+    if (cfg_.v2_client) {
+      // Node: socket._error(err.data || err.message), an ERROR packet for v2
+      body = is_truthy(err.data) ? err.data : json(err.message);
+    } else {
+      body["message"] = err.message;
+      if (!err.data.is_null())
+        body["data"] = err.data;
+    }
     leave_session(to_engine_packets(packet{packet_type::connect_error, nsp(), {}, std::move(body)}),
                   false);
     quit();
@@ -283,10 +301,13 @@ private:
     // message that tells the session we are connected: as two messages, a
     // client could answer the CONNECT before the session knew, and the
     // session would drop that first event.
-    json body = json::object();
-    body["sid"] = cfg_.id;
-    if (recovery_)
-      body["pid"] = cfg_.pid;
+    std::optional<json> body; // v2 clients get no sid: they make their id from the engine's
+    if (!cfg_.v2_client) {
+      body = json::object();
+      (*body)["sid"] = cfg_.id;
+      if (recovery_)
+        (*body)["pid"] = cfg_.pid;
+    }
     to_session(socket_connected_atom::value, nsp(),
                to_engine_packets(packet{packet_type::connect, nsp(), {}, std::move(body)}));
     auto me = caf::actor_cast<caf::actor>(this);

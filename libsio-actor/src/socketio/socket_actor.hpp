@@ -27,6 +27,9 @@ struct socket_config {
   std::string pid;
   std::optional<persisted_session> restored;
   std::string offset;
+  /// A Socket.IO v2 client (Engine.IO 3, allow_eio3): CONNECT without a
+  /// payload, refusals as ERROR packets with a bare message (Node's v3 paths).
+  bool v2_client = false;
 };
 
 caf::actor spawn_socket(caf::event_based_actor* session, socket_config cfg);

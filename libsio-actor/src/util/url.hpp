@@ -1,11 +1,12 @@
-// Splitting a request target into path and decoded query parameters.
+// Splitting a request target into path and decoded query parameters (in util:
+// the HTTP layer parses targets, Socket.IO v2 clients put a query in the namespace).
 #pragma once
 
 #include <map>
 #include <string>
 #include <string_view>
 
-namespace sio::net {
+namespace sio::util {
 
 struct target {
   std::string path;
@@ -18,4 +19,4 @@ target parse_target(std::string_view raw);
 
 std::string percent_decode(std::string_view s);
 
-} // namespace sio::net
+} // namespace sio::util

@@ -1,6 +1,6 @@
-#include "net/url.hpp"
+#include "util/url.hpp"
 
-namespace sio::net {
+namespace sio::util {
 
 namespace {
 int hex_value(char c) {
@@ -55,4 +55,4 @@ target parse_target(std::string_view raw) {
   return t;
 }
 
-} // namespace sio::net
+} // namespace sio::util
