@@ -12,8 +12,8 @@ const https = require('node:https');
 const net = require('node:net');
 const tls = require('node:tls');
 
-const { startServer, waitFor, delay } = require('./lib/harness');
-const { TRANSPORTS, ClientPool, ack } = require('./lib/sio-helpers');
+const { startServer, waitFor, waitForEvent, delay } = require('./lib/harness');
+const { TRANSPORTS, ClientPool, ack, ackAll } = require('./lib/sio-helpers');
 const { rawExchange } = require('./lib/hostile');
 const { serverCert } = require('./lib/tls-certs');
 
@@ -90,6 +90,26 @@ describe('TLS listener (--tls-cert, --tls-key)', () => {
         const n = 200;
         const answers = await Promise.all(Array.from({ length: n }, (_, i) => ack(a, 'echo', i, 'x'.repeat(i * 50))));
         assert.deepEqual(answers, Array.from({ length: n }, (_, i) => i));
+        // larger than a TLS record (16 KiB) both ways
+        const big = Buffer.alloc(300 * 1024, 7);
+        const [back] = await ackAll(a, 'echo', big);
+        assert.ok(Buffer.from(back).equals(big), 'a 300 KiB binary echoed intact');
+      } finally {
+        await pool.closeAll();
+      }
+    });
+  }
+
+  for (const transport of [TRANSPORTS[0], TRANSPORTS[1]]) {
+    test(`server-side close over ${transport.name}: 'io server disconnect', the connection ends, others go on`, async () => {
+      const pool = new ClientPool(server.url, tlsTransport(transport, ca));
+      try {
+        const [a, b] = await pool.connectMany(2, '/', { label: 'close' });
+        const gone = waitForEvent(a, 'disconnect', 5000);
+        a.emit('disconnect-me', true); // and close the transport
+        assert.equal((await gone)[0], 'io server disconnect');
+        await waitFor(() => a.io.engine.readyState === 'closed', 5000, 'the Engine.IO connection closed');
+        assert.equal(await ack(b, 'echo', 'b'), 'b');
       } finally {
         await pool.closeAll();
       }
@@ -146,7 +166,7 @@ describe('TLS listener (--tls-cert, --tls-key)', () => {
     }
   });
 
-  test('HTTPS keep-alive: several requests on one TLS connection, then a clean close', async () => {
+  test('HTTPS keep-alive: two requests on one TLS connection', async () => {
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca });
     try {
       const get = (path) => new Promise((resolve, reject) => {
