@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """A python-socketio client against sio-test-server (python_client.test.js).
 
-    /usr/bin/python3 python_client.py URL TRANSPORT ROOM
+    /usr/bin/python3 python_client.py URL TRANSPORT ROOM [CA_FILE]
 
-Connects with the given transport ("websocket" or "polling"), checks echo with
+For an https:// URL, CA_FILE is the certificate to trust (requests and
+websocket-client both verify against it). Connects with the given transport ("websocket" or "polling"), checks echo with
 an ack (binary included), auth and a server-to-client ack, joins ROOM, prints
 "READY <sid>", then waits for one "room-msg" event (which the node test sends
 to ROOM), prints "GOT <json payload>" and exits 0. Any failure prints
@@ -23,15 +24,20 @@ def fail(reason):
 
 
 def main():
-    if len(sys.argv) != 4:
-        fail("usage: python_client.py URL TRANSPORT ROOM")
-    url, transport, room = sys.argv[1:]
+    if len(sys.argv) not in (4, 5):
+        fail("usage: python_client.py URL TRANSPORT ROOM [CA_FILE]")
+    url, transport, room = sys.argv[1:4]
     try:
+        import requests
         import socketio
     except ImportError as exc:
         fail("python3-socketio is not importable by %s: %s" % (sys.executable, exc))
 
-    sio = socketio.Client(reconnection=False)
+    session = requests.Session()
+    if len(sys.argv) == 5:
+        session.verify = sys.argv[4]  # engineio passes it on to websocket-client too
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE, if set, wins over verify
+    sio = socketio.Client(reconnection=False, http_session=session)
     got = threading.Event()
     payloads = []
 
@@ -58,6 +64,8 @@ def main():
     me = sio.call("whoami", timeout=WAIT_S)
     if me.get("data") != {"name": "py"} or me.get("id") != sio.get_sid("/"):
         fail("whoami answered %r (sid %s)" % (me, sio.get_sid("/")))
+    if me.get("secure") != url.startswith("https://"):
+        fail("handshake.secure is %r for %s" % (me.get("secure"), url))
 
     asked = sio.call("server-ack", 2000, timeout=WAIT_S)
     if asked != {"ok": True, "error": None, "answer": ["py-answer to what is the answer?"]}:

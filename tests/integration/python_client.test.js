@@ -2,15 +2,19 @@
 // A second, independent client implementation: python-socketio (Debian's
 // python3-socketio, importable by /usr/bin/python3 only) runs
 // python_client.py against sio-test-server, and a node socket.io-client
-// sends it a room broadcast.
+// sends it a room broadcast; once over plain HTTP, once over TLS
+// (--tls-cert, a certificate made by lib/tls-certs.js that both clients verify).
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn, spawnSync } = require('node:child_process');
 const path = require('node:path');
 
+const fs = require('node:fs');
+
 const { startServer, waitFor } = require('./lib/harness');
 const { TRANSPORTS, ClientPool, ack, unique } = require('./lib/sio-helpers');
+const { serverCert } = require('./lib/tls-certs');
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(__dirname, 'python_client.py');
@@ -51,7 +55,8 @@ function runPython(args, onLine) {
 }
 
 describe('python-socketio client', () => {
-  let server;
+  let plainServer;
+  let tlsServer; // --tls-cert: the same over https:// and wss://
 
   before(async () => {
     const probe = spawnSync(PYTHON, ['-c', 'import socketio, engineio, requests, websocket'], { encoding: 'utf8' });
@@ -59,23 +64,35 @@ describe('python-socketio client', () => {
       throw new Error(
         `${PYTHON} cannot import socketio/requests/websocket (${probe.error ? probe.error.message : probe.stderr.trim()}).\n`
         + 'Install Debian\'s python3-socketio python3-requests python3-websocket (scripts/install-deps --test does).');
-    server = await startServer('sio-test-server');
+    plainServer = await startServer('sio-test-server');
+    const certs = serverCert();
+    tlsServer = await startServer('sio-test-server', ['--tls-cert', certs.cert, '--tls-key', certs.key]);
   });
   after(async () => {
-    if (server)
-      await server.stop();
+    for (const s of [plainServer, tlsServer])
+      if (s)
+        await s.stop();
   });
 
-  for (const transport of ['websocket', 'polling']) {
-    test(`python client over ${transport}: echo with ack, auth, server ack, room broadcast from node`, async () => {
-      const pool = new ClientPool(server.url, TRANSPORTS[0]);
+  // Over TLS, long-polling only: python-socketio 5.7 over wss:// fails a few
+  // runs in a hundred (a lost ack, a namespace CONNECT unanswered, a garbled
+  // TLS handshake), behind nginx's TLS just as often as on our listener, and
+  // never over ws://: the client's threads share one SSL object.
+  for (const [transport, secure] of [['websocket', false], ['polling', false], ['polling', true]]) {
+    test(`python client over ${transport}${secure ? ' (TLS)' : ''}: echo with ack, auth, server ack, room broadcast from node`, async () => {
+      const server = secure ? tlsServer : plainServer;
+      const ca = secure ? serverCert().ca : null;
+      const nodeTransport = secure
+        ? { ...TRANSPORTS[0], options: { ...TRANSPORTS[0].options, ca: fs.readFileSync(ca) } }
+        : TRANSPORTS[0];
+      const pool = new ClientPool(server.url, nodeTransport);
       try {
         const node = await pool.connect('/', { label: 'node' });
         const room = unique('py');
         const payload = { from: 'node', transport, n: 7 };
         let pythonSid = null;
         let sendError = null;
-        const result = await runPython([server.url, transport, room], (line) => {
+        const result = await runPython([server.url, transport, room, ...(secure ? [ca] : [])], (line) => {
           const m = /^READY (\S+)/.exec(line);
           if (m && !pythonSid) {
             pythonSid = m[1];

@@ -1,6 +1,6 @@
 // The Socket.IO server the integration tests drive (tests/integration/
-// socketio.test.js, python_client.test.js). Clients steer it with events, so
-// it uses nearly the whole public API and doubles as an example of it:
+// socketio.test.js, python_client.test.js, tls.test.js). Clients steer it with
+// events, so it uses nearly the whole public API and doubles as an example of it:
 //
 //   "/"        a connect middleware (auth), events for acks both ways, rooms,
 //              every broadcast operator, fetch_sockets and the bulk operations,
@@ -143,6 +143,7 @@ json whoami(sio::socket& s) {
               {"nsp", s.nsp()},
               {"auth", s.handshake().auth},
               {"query", s.handshake().query},
+              {"secure", s.handshake().secure},
               {"data", s.data()},
               {"recovered", s.recovered()}};
 }
@@ -402,7 +403,20 @@ void start(sio::app& a) {
 
 } // namespace
 
+/// The runner's options, and a short TLS handshake deadline for tls.test.js.
+struct test_config : sio::app_config {
+  test_config() {
+    opt_group{custom_options_, "global"}.add(tls_handshake_timeout, "tls-handshake-timeout",
+                                             "seconds a client has to finish its TLS handshake");
+  }
+  std::int64_t tls_handshake_timeout = 10;
+};
+
 int main(int argc, char** argv) {
-  sio::app_config cfg;
-  return sio::run_app(argc, argv, cfg, "sio-test-server", {start});
+  test_config cfg;
+  sio::app_setup setup{start};
+  setup.options = [&cfg](sio::listen_options& l, sio::server_options&) {
+    l.tls_handshake_timeout = std::chrono::seconds{cfg.tls_handshake_timeout};
+  };
+  return sio::run_app(argc, argv, cfg, "sio-test-server", std::move(setup));
 }

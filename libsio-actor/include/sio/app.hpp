@@ -53,6 +53,10 @@ struct app_config : caf::actor_system_config {
   bool recovery_run_middlewares = false;
   /// Also accept socket.io-client 1.x/2.x (Engine.IO v3), as Node's allowEIO3.
   bool allow_eio3 = false;
+  /// HTTPS/WSS: PEM certificate chain and private key (--tls-cert, --tls-key);
+  /// both empty: plain HTTP (see listen_options).
+  std::string tls_cert;
+  std::string tls_key;
   /// Worker processes behind one primary (0: a single process).
   unsigned workers = 0;
   /// host:port of this node's cluster endpoint; empty (and no --join): a single node.
@@ -118,7 +122,8 @@ private:
 /// (which starts N copies of this program as workers), otherwise builds the
 /// HTTP listener and the Socket.IO server (a cluster node with
 /// --cluster-listen or --join), calls setup.start, prints
-/// "<name> listening on http://HOST:PORT" and serves until SIGINT or SIGTERM.
+/// "<name> listening on http://HOST:PORT" (https:// with --tls-cert) and
+/// serves until SIGINT or SIGTERM.
 /// Returns the exit code for main().
 int run_app(int argc, char** argv, app_config& cfg, const std::string& name, app_setup setup);
 

@@ -34,6 +34,17 @@ struct listen_options {
   /// byte is read, and logged. 0 (the default): no limit. Behind a proxy
   /// every client has the proxy's address: leave it off there.
   std::size_t max_connections_per_ip = 0;
+  /// HTTPS and WSS on this listener (Node: `https.createServer({cert, key})`):
+  /// the certificate chain (leaf first) and its private key, PEM files read
+  /// once by http_server::start(), which throws if they do not load or match.
+  /// Both empty (the default): plain TCP. TLS 1.2 and 1.3 only.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
+  /// A connection that has not finished its TLS handshake this long after
+  /// it was accepted is closed (a silent peer must not hold a descriptor).
+  std::chrono::seconds tls_handshake_timeout{10};
+
+  bool tls() const noexcept { return !tls_certificate_file.empty() || !tls_private_key_file.empty(); }
 };
 
 } // namespace sio

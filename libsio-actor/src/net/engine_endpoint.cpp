@@ -274,6 +274,7 @@ void engine_endpoint::open_session(const std::shared_ptr<http_connection>& conn,
   cfg.handshake.query = std::move(target.query);
   cfg.handshake.url = std::string{req.target()};
   cfg.handshake.address = conn->remote_address();
+  cfg.handshake.secure = conn->secure();
   cfg.handshake.issued = now_ms();
   for (auto& field : req) {
     auto name = std::string{field.name_string()};

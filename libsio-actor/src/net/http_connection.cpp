@@ -5,6 +5,7 @@
 
 #include "util/url.hpp"
 #include "net/websocket_connection.hpp"
+#include "util/debug_log.hpp"
 
 namespace sio::net {
 
@@ -21,8 +22,12 @@ response make_response(http::status status, std::string body, std::string_view c
 http_connection::http_connection(tcp::socket socket,
                                  std::shared_ptr<const std::vector<mounted_route>> routes,
                                  http_connection_limits limits, live_connection token,
-                                 std::string_view bytes_read)
-  : stream_(std::move(socket)), routes_(std::move(routes)), limits_(limits),
+                                 std::string_view bytes_read,
+                                 std::shared_ptr<boost::asio::ssl::context> tls)
+  : tls_(std::move(tls)),
+    stream_(tls_ ? connection_stream{std::move(socket), *tls_}
+                 : connection_stream{std::move(socket)}),
+    routes_(std::move(routes)), limits_(limits), secure_(tls_ != nullptr),
     token_(std::move(token)) {
   if (!bytes_read.empty()) {
     auto buf = buffer_.prepare(bytes_read.size());
@@ -37,14 +42,41 @@ http_connection::http_connection(tcp::socket socket,
 
 void http_connection::start() {
   // Run on the connection's I/O thread from the first step on.
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->secure_)
+      self->tls_handshake();
+    else
+      self->do_read();
+  });
+}
+
+void http_connection::tls_handshake() {
+  // One deadline for the whole handshake: a peer that stays silent, or sends
+  // its hello a byte at a time, must not hold the descriptor.
+  stream_.tcp_layer().expires_after(limits_.tls_handshake_timeout);
+  stream_.tls().async_handshake(
+    asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) {
+        // A peer that hangs up before its hello (a TCP health check) is
+        // routine; anything else (plain HTTP, garbage, a rejected
+        // certificate, the deadline) is worth one line.
+        if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+          util::debug_log("TLS handshake with ", self->remote_address_, ": peer closed");
+        else
+          util::log_line("TLS handshake with ", self->remote_address_, " failed: ", ec.message());
+        self->close();
+        return;
+      }
+      self->tls_ready_ = true;
+      self->do_read();
+    });
 }
 
 void http_connection::do_read() {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
   parser_->body_limit(limits_.max_body_bytes);
-  stream_.expires_after(limits_.idle_timeout);
+  stream_.tcp_layer().expires_after(limits_.idle_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
                      self->on_read(ec);
@@ -93,7 +125,7 @@ void http_connection::on_read(beast::error_code ec) {
     return;
   }
   // The route may answer much later (long-polling): no read timeout meanwhile.
-  stream_.expires_never();
+  stream_.tcp_layer().expires_never();
   awaiting_response_ = true;
   dispatch(parser_->release());
 }
@@ -184,10 +216,24 @@ void http_connection::shutdown() {
   if (drain_before_close_) {
     drain_before_close_ = false;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds{5});
+    stream_.tcp_layer().expires_after(std::chrono::seconds{5});
     drain();
     return;
   }
+  if (tls_ready_ && !watching_) {
+    // TLS says "no more" with close_notify, so that the client can tell a
+    // finished answer from a cut one. Asio then waits for the client's own
+    // close_notify: bounded, as a client may never send it.
+    tls_ready_ = false;
+    stream_.tcp_layer().expires_after(std::chrono::seconds{5});
+    stream_.tls().async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
+    return;
+  }
+  close();
+}
+
+void http_connection::close() {
+  beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream_.socket().close(ec);
 }
@@ -199,10 +245,16 @@ void http_connection::upgrade_to_websocket(request req, std::size_t max_message_
   asio::dispatch(stream_.get_executor(), [self = shared_from_this(), req = std::move(req),
                                           max_message_bytes, max_queue_bytes, idle_timeout,
                                           ready = std::move(ready)]() mutable {
-    self->stream_.expires_never();
-    auto ws = std::make_shared<websocket_connection>(std::move(self->stream_), max_message_bytes,
-                                                     max_queue_bytes, idle_timeout,
-                                                     std::move(self->token_));
+    self->stream_.tcp_layer().expires_never();
+    std::shared_ptr<websocket_connection> ws;
+    if (self->secure_)
+      ws = std::make_shared<websocket_connection>(std::move(self->stream_.tls()),
+                                                  max_message_bytes, max_queue_bytes,
+                                                  idle_timeout, std::move(self->token_));
+    else
+      ws = std::make_shared<websocket_connection>(std::move(self->stream_.plain()),
+                                                  max_message_bytes, max_queue_bytes,
+                                                  idle_timeout, std::move(self->token_));
     ws->accept(std::move(req), std::move(ready));
   });
 }

@@ -1,6 +1,7 @@
 // One HTTP/1.1 connection: reads requests one at a time, hands each to the
 // route that owns its path, writes the answer (possibly much later, for a
-// long-polling GET), and can give its TCP stream to a WebSocket.
+// long-polling GET), and can give its stream to a WebSocket. Over TLS it
+// first completes the TLS handshake, within the listener's deadline.
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "net/connection_stream.hpp"
 #include "net/http_types.hpp"
 #include "net/live_counter.hpp"
 #include "sio/listen_options.hpp"
@@ -37,15 +39,18 @@ struct http_connection_limits {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1000000;
   std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds tls_handshake_timeout{10};
 };
 
 class http_connection : public std::enable_shared_from_this<http_connection> {
 public:
   /// `bytes_read`: what another process already read from the socket (a
   /// primary handing the connection over); `token` counts it at its shard.
+  /// With `tls` the connection speaks TLS (and `bytes_read` must be empty).
   http_connection(tcp::socket socket, std::shared_ptr<const std::vector<mounted_route>> routes,
                   http_connection_limits limits, live_connection token = {},
-                  std::string_view bytes_read = {});
+                  std::string_view bytes_read = {},
+                  std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
 
   void start();
 
@@ -60,26 +65,33 @@ public:
                             std::chrono::milliseconds idle_timeout, websocket_ready ready);
 
   const std::string& remote_address() const noexcept { return remote_address_; }
+  /// Whether the connection is TLS (Node: `socket.handshake.secure`).
+  bool secure() const noexcept { return secure_; }
 
   /// While the current request waits for its answer, watch the socket: if the
   /// client goes away first, `fn` runs (on the I/O thread). Call it from handle().
   void on_abort(std::function<void()> fn);
 
 private:
+  void tls_handshake();
   void do_read();
   void on_read(beast::error_code ec);
   void dispatch(request req);
   void write(std::shared_ptr<response> res);
   void shutdown();
+  void close();
   void watch();
   void drain();
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<boost::asio::ssl::context> tls_; // kept for stream_'s life
+  connection_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<const std::vector<mounted_route>> routes_;
   http_connection_limits limits_;
   std::string remote_address_;
+  bool secure_ = false;
+  bool tls_ready_ = false; // the TLS handshake succeeded: close with close_notify
   bool awaiting_response_ = false;
   bool watching_ = false;
   bool drain_before_close_ = false;

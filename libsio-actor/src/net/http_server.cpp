@@ -22,6 +22,7 @@
 #include "net/engine_endpoint.hpp"
 #include "net/http_connection.hpp"
 #include "net/static_file_route.hpp"
+#include "net/tls_context.hpp"
 #include "util/debug_log.hpp"
 
 namespace sio {
@@ -107,7 +108,9 @@ struct http_server::impl {
     limits.max_header_bytes = opts.max_header_bytes;
     limits.max_body_bytes = max_body;
     limits.idle_timeout = opts.idle_timeout;
-    std::make_shared<http_connection>(std::move(s), routes, limits, std::move(token), bytes_read)
+    limits.tls_handshake_timeout = opts.tls_handshake_timeout;
+    std::make_shared<http_connection>(std::move(s), routes, limits, std::move(token), bytes_read,
+                                      tls)
       ->start();
   }
 
@@ -170,6 +173,7 @@ struct http_server::impl {
 
   caf::actor_system& sys;
   listen_options opts;
+  std::shared_ptr<asio::ssl::context> tls; // with a certificate only; set by start()
   std::vector<std::unique_ptr<io_shard>> shards;
   std::optional<tcp::acceptor> acceptor;       // on shard 0
   std::optional<asio::steady_timer> accept_retry;
@@ -215,6 +219,8 @@ std::uint16_t http_server::start() {
   auto& i = *impl_;
   if (i.max_body == 0)
     i.max_body = 1000000;
+  if (i.opts.tls())
+    i.tls = net::make_tls_context(i.opts); // throws before anything listens
   tcp::endpoint ep{asio::ip::make_address(i.opts.host), i.opts.port};
   i.endpoint_protocol = ep.protocol();
   i.acceptor->open(ep.protocol());

@@ -8,6 +8,8 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <caf/send.hpp>
 
 #include "engineio/atoms.hpp"
@@ -69,32 +71,61 @@ websocket_connection::websocket_connection(beast::tcp_stream stream,
                                            std::size_t max_queue_bytes,
                                            std::chrono::milliseconds idle_timeout,
                                            live_connection token)
-  : socket_(stream.release_socket()), id_(engineio::new_channel_id()),
+  : websocket_connection(nullptr, stream.release_socket(), max_message_bytes, max_queue_bytes,
+                         idle_timeout, std::move(token)) {
+}
+
+websocket_connection::websocket_connection(tls_stream stream, std::size_t max_message_bytes,
+                                           std::size_t max_queue_bytes,
+                                           std::chrono::milliseconds idle_timeout,
+                                           live_connection token)
+  : websocket_connection(std::make_unique<tls_stream>(std::move(stream)), std::nullopt,
+                         max_message_bytes, max_queue_bytes, idle_timeout, std::move(token)) {
+}
+
+websocket_connection::websocket_connection(std::unique_ptr<tls_stream> tls,
+                                           std::optional<socket_type> plain,
+                                           std::size_t max_message_bytes,
+                                           std::size_t max_queue_bytes,
+                                           std::chrono::milliseconds idle_timeout,
+                                           live_connection token)
+  : tls_(std::move(tls)), plain_socket_(std::move(plain)),
+    socket_(tls_ ? tls_->next_layer().socket() : *plain_socket_), id_(engineio::new_channel_id()),
     max_queue_bytes_(max_queue_bytes), parser_(max_message_bytes),
     idle_timer_(socket_.get_executor()), idle_timeout_(idle_timeout), token_(std::move(token)) {
   beast::error_code ec;
   // Small frames go out at once (as Node's ws does).
   socket_.set_option(tcp::no_delay{true}, ec);
+  if (tls_)
+    tls_in_ = std::make_unique<std::array<char, 16 * 1024>>();
 }
 
-void websocket_connection::accept(
-  request req, std::function<void(std::shared_ptr<websocket_connection>)> ready) {
-  // Beast answers the upgrade (and refuses a bad one); it only borrows the socket.
-  handshake_ = std::make_unique<websocket::stream<socket_type&>>(socket_);
+void websocket_connection::accept(request req, ready_fn ready) {
+  if (tls_)
+    answer_upgrade(*tls_, std::move(req), std::move(ready));
+  else
+    answer_upgrade(socket_, std::move(req), std::move(ready));
+}
+
+template <class Next>
+void websocket_connection::answer_upgrade(Next& next, request req, ready_fn ready) {
+  // Beast answers the upgrade (and refuses a bad one); it only borrows the stream.
+  auto handshake = std::make_shared<websocket::stream<Next&>>(next);
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds{30};
   timeouts.idle_timeout = websocket::stream_base::none(); // the session's heartbeat does that
   timeouts.keep_alive_pings = false;
-  handshake_->set_option(timeouts);
-  handshake_->set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+  handshake->set_option(timeouts);
+  handshake->set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(http::field::server, "sio-actor");
   }));
   auto self = shared_from_this();
-  handshake_->async_accept(req, [self, ready = std::move(ready)](beast::error_code ec) {
-    // Not destroyed inside its own completion handler; it borrows our socket,
+  handshake->async_accept(req, [self, handshake, ready = std::move(ready)](
+                                 beast::error_code ec) mutable {
+    // Not destroyed inside its own completion handler; it borrows our stream,
     // so it goes first.
     asio::post(self->socket_.get_executor(),
-               [self, done = std::move(self->handshake_)]() mutable { done.reset(); });
+               [self, done = std::move(handshake)]() mutable { done.reset(); });
     if (ec) {
       std::lock_guard<std::mutex> guard{self->mutex_};
       self->close_socket_locked();
@@ -120,6 +151,10 @@ void websocket_connection::wait_readable() {
   if (!socket_.is_open())
     return;
   reading_ = true;
+  if (tls_) {
+    read_tls();
+    return;
+  }
   socket_.async_wait(socket_type::wait_read, [self = shared_from_this()](beast::error_code ec) {
     if (ec) {
       self->reading_ = false;
@@ -156,6 +191,26 @@ void websocket_connection::on_readable() {
   wait_readable();
 }
 
+void websocket_connection::read_tls() {
+  tls_->async_read_some(
+    asio::buffer(*tls_in_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec) {
+        self->reading_ = false;
+        // EOF with or without close_notify, or our own close: the peer is done.
+        bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated
+                      || ec == asio::error::operation_aborted;
+        self->report_closed(closed ? "transport close" : "transport error");
+        std::lock_guard<std::mutex> guard{self->mutex_};
+        self->close_socket_locked();
+        return;
+      }
+      self->read_since_check_ = true;
+      parser_sink sink{*self};
+      self->parser_.feed(self->tls_in_->data(), n, sink);
+      self->wait_readable();
+    });
+}
+
 // -- writing -------------------------------------------------------------------
 
 void websocket_connection::send(std::vector<engineio::packet_ptr> packets, bool is_volatile) {
@@ -178,6 +233,11 @@ void websocket_connection::send(std::vector<engineio::packet_ptr> packets, bool 
 bool websocket_connection::flush_locked() {
   if (waiting_writable_)
     return true; // the I/O thread writes the queue when the socket drains
+  if (tls_) {
+    if (!queue_.empty())
+      write_tls_later_locked();
+    return true;
+  }
   if (!write_now_locked())
     return false;
   if (!queue_.empty())
@@ -287,6 +347,48 @@ void websocket_connection::on_writable() {
   if (!socket_.is_open())
     return;
   finish_flush(std::move(lock));
+}
+
+void websocket_connection::write_tls_later_locked() {
+  waiting_writable_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->write_tls(); });
+}
+
+void websocket_connection::write_tls() {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (!socket_.is_open() || queue_.empty()) {
+      waiting_writable_ = false;
+      return;
+    }
+    // One buffer for the whole queue: OpenSSL makes a record (and Asio a
+    // send) per buffer, and a frame is two (its header and its payload).
+    // What is written no longer counts against max_queue_bytes; what is
+    // queued meanwhile does.
+    tls_out_.clear();
+    for (auto& f : queue_) {
+      tls_out_.append(reinterpret_cast<const char*>(f.header.bytes.data()), f.header.size);
+      tls_out_.append(f.payload());
+    }
+    queue_.clear();
+    queued_bytes_ = 0;
+  }
+  asio::async_write(*tls_, asio::buffer(tls_out_),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      if (self->tls_out_.capacity() > read_chunk)
+                        std::string{}.swap(self->tls_out_); // a burst is over
+                      std::unique_lock<std::mutex> lock{self->mutex_};
+                      self->waiting_writable_ = false;
+                      if (!self->socket_.is_open())
+                        return; // closed meanwhile (and reported)
+                      if (ec) {
+                        self->closed_ = true;
+                        lock.unlock();
+                        self->hard_close("write failed");
+                        return;
+                      }
+                      self->finish_flush(std::move(lock));
+                    });
 }
 
 void websocket_connection::finish_flush(std::unique_lock<std::mutex> lock) {

@@ -6,15 +6,20 @@
 //    directly with one sendmsg for every frame queued, without a hop to the
 //    I/O thread; only when the socket's buffer is full does the I/O thread
 //    take over and finish the write when the socket is writable again.
+// Over TLS the stream is not ours to bypass: the I/O thread reads and writes
+// through OpenSSL (one write in flight, the whole queue at once), and only
+// the queueing is done by the sending thread.
 // A mutex guards the write state and the descriptor; reads, closing and
 // reporting to the session run on the connection's I/O thread (each I/O
 // shard is one io_context run by one thread, so that thread serializes them).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +27,7 @@
 #include <caf/actor.hpp>
 
 #include "engineio/transport.hpp"
+#include "net/connection_stream.hpp"
 #include "net/http_types.hpp"
 #include "net/live_counter.hpp"
 #include "net/websocket_frames.hpp"
@@ -34,6 +40,10 @@ public:
   using socket_type = beast::tcp_stream::socket_type;
 
   websocket_connection(beast::tcp_stream stream, std::size_t max_message_bytes,
+                       std::size_t max_queue_bytes, std::chrono::milliseconds idle_timeout,
+                       live_connection token = {});
+  /// The same over TLS (the stream's handshake done).
+  websocket_connection(tls_stream stream, std::size_t max_message_bytes,
                        std::size_t max_queue_bytes, std::chrono::milliseconds idle_timeout,
                        live_connection token = {});
 
@@ -56,10 +66,20 @@ private:
     std::size_t size() const noexcept { return header.size + payload().size(); }
   };
   class parser_sink;
+  using ready_fn = std::function<void(std::shared_ptr<websocket_connection>)>;
+
+  websocket_connection(std::unique_ptr<tls_stream> tls, std::optional<socket_type> plain,
+                       std::size_t max_message_bytes, std::size_t max_queue_bytes,
+                       std::chrono::milliseconds idle_timeout, live_connection token);
+
+  /// Has Beast answer the upgrade on `next` (our socket or TLS stream).
+  template <class Next>
+  void answer_upgrade(Next& next, request req, ready_fn ready);
 
   // reading (I/O thread)
   void wait_readable();
   void on_readable();
+  void read_tls();
 
   // writing (any thread, mutex held)
   void enqueue_locked(ws::opcode op, engineio::packet_ptr packet, std::string control);
@@ -73,6 +93,9 @@ private:
   /// Ensures the I/O thread finishes the write (mutex held).
   void wait_writable_locked();
   void on_writable();
+  /// TLS: the I/O thread writes the queue (posted; mutex held).
+  void write_tls_later_locked();
+  void write_tls();
   /// Flushes; then, unlocked, closes a failed connection or, once our close
   /// frame is out, goes on closing.
   void finish_flush(std::unique_lock<std::mutex> lock);
@@ -89,12 +112,15 @@ private:
   void close_socket_locked();
   void report_closed(const std::string& reason);
 
-  socket_type socket_;
+  std::unique_ptr<tls_stream> tls_;        // TLS only; it holds the socket
+  std::optional<socket_type> plain_socket_; // without TLS
+  socket_type& socket_;                     // the descriptor, either way
   std::uint64_t id_;
   std::size_t max_queue_bytes_;
   ws::frame_parser parser_;
   caf::actor session_; // I/O thread only
-  std::unique_ptr<beast::websocket::stream<socket_type&>> handshake_;
+  std::unique_ptr<std::array<char, 16 * 1024>> tls_in_; // TLS: decrypted bytes (one record)
+  std::string tls_out_; // TLS: the frames being written (I/O thread, while waiting_writable_)
   std::unique_ptr<asio::steady_timer> linger_timer_;
   asio::steady_timer idle_timer_;
   std::chrono::milliseconds idle_timeout_;

@@ -43,6 +43,8 @@ app_config::app_config() {
          "a recovered socket runs the namespace middlewares again (default: skips them)")
     .add(allow_eio3, "allow-eio3",
          "also accept Socket.IO v2 clients (socket.io-client 1.x/2.x, Engine.IO v3)")
+    .add(tls_cert, "tls-cert", "PEM certificate chain: serve HTTPS and WSS (with --tls-key)")
+    .add(tls_key, "tls-key", "PEM private key of --tls-cert")
     .add(workers, "workers",
          "worker processes behind one primary (0: a single process); sessions stay sticky")
     .add(cluster_listen, "cluster-listen",
@@ -67,6 +69,14 @@ listen_options app_config::to_listen_options() const {
                                 + balance + "'");
   l.balance = *b;
   l.max_connections_per_ip = max_connections_per_ip;
+  l.tls_certificate_file = tls_cert;
+  l.tls_private_key_file = tls_key;
+  if (l.tls() && (tls_cert.empty() || tls_key.empty()))
+    throw std::invalid_argument("--tls-cert and --tls-key go together");
+  // The primary routes a connection by its first request, which TLS hides.
+  if (l.tls() && workers > 0)
+    throw std::invalid_argument("--tls-cert does not work with --workers (terminate TLS in "
+                                "front of the primary instead)");
   return l;
 }
 
@@ -169,7 +179,7 @@ int run_app(int argc, char** argv, app_config& cfg, const std::string& name, app
     std::cout << name << " worker (pid " << ::getpid() << ") serving on port " << a->listen_port()
               << ", cluster endpoint 127.0.0.1:" << io->cluster_port() << std::endl;
   } else {
-    std::cout << name << " listening on http://" << lo.host << ":" << a->port() << std::endl;
+    std::cout << name << " listening on " << (lo.tls() ? "https" : "http") << "://" << lo.host << ":" << a->port() << std::endl;
     if (io->cluster_port() != 0)
       std::cout << name << " cluster endpoint " << so.cluster.listen_host << ":"
                 << io->cluster_port() << std::endl;

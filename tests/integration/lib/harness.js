@@ -352,7 +352,7 @@ function binaryHasOptions(binaryName, options, timeoutMs = 5000) {
   });
 }
 
-const LISTENING_RE = /listening on (http:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+))/;
+const LISTENING_RE = /listening on (https?:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+))/;
 
 /// Starts `${SIO_BIN_DIR}/${binaryName} --port 0 ...args` and waits for its
 /// "listening on http://HOST:PORT" line. Resolves with a server handle:
