@@ -260,3 +260,97 @@ describe('connection state recovery with middlewares not skipped', () => {
     }
   });
 });
+
+describe('connection state recovery across a cluster: back on another node', () => {
+  const { tlsArgs } = require('./lib/cluster-certs');
+  let a;
+  let b;
+  const sockets = [];
+
+  async function startNode(join) {
+    const node = await startServer('sio-test-server', ['--recovery-window', '5000',
+      '--cluster-listen', '127.0.0.1:0', ...join.flatMap((j) => ['--join', j]), ...tlsArgs()]);
+    await waitFor(() => /cluster endpoint (\S+)/.test(node.stdout()), 10000, 'cluster endpoint line');
+    node.clusterAddress = /cluster endpoint (\S+)/.exec(node.stdout())[1];
+    return node;
+  }
+
+  before(async () => {
+    a = await startNode([]);
+    b = await startNode([a.clusterAddress]);
+    await waitFor(() => /joined \(2 nodes\)/.test(a.stderr()) && /joined \(2 nodes\)/.test(b.stderr()),
+      10000, 'a mesh of 2');
+  });
+  after(async () => {
+    for (const s of sockets)
+      s.disconnect();
+    for (const n of [a, b])
+      if (n)
+        await n.stop();
+  });
+
+  async function connected(node, label) {
+    const s = io(node.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    s.label = label;
+    sockets.push(s);
+    await waitForEvent(s, 'connect', 5000, { label: `connect of ${label}`, rejectOn: ['connect_error'] });
+    return s;
+  }
+
+  test('id, rooms, data, missed broadcasts and the old node\'s socket.emit events, once and in order', async () => {
+    const room = unique('moved');
+    const x = await connected(a, 'X');         // the one that moves from A to B
+    const watcher = await connected(a, 'W');   // asks A whether X left
+    const y = await connected(b, 'Y');         // broadcasts from B
+    const news = collect(x, 'news');
+    const bursts = collect(x, 'burst');
+    await ack(x, 'join', room);
+    await ack(x, 'set-note', 'moved');
+    await ack(y, 'to-room', room, 'news', 0);
+    await waitFor(() => news.length === 1, 5000, { label: 'first news at X' });
+
+    // A burst of X's own events on A, cut mid-stream: the rest only A has.
+    const N = 2000;
+    let cut = null;
+    x.on('burst', () => {
+      if (cut === null && bursts.length >= 10) {
+        cut = bursts.length;
+        setImmediate(() => x.io.engine.close());
+      }
+    });
+    const idBefore = x.id;
+    x.emit('emit-burst', N);
+    await waitForEvent(x, 'disconnect', 5000, { label: 'cut of X' });
+    await waitFor(async () => (await ack(watcher, 'last-disconnect-reason', idBefore)) !== null, 5000, {
+      label: `A saw ${idBefore} leave`, intervalMs: 20,
+    });
+    const before = bursts.length;
+    for (let i = 1; i <= 3; i++)
+      await ack(y, 'to-room', room, 'news', i);
+
+    // The client comes back through another node (a proxy moved it).
+    x.io.uri = b.url;
+    const back = waitForEvent(x, 'connect', 5000, { label: 'X back on B' });
+    x.connect();
+    await back;
+    assert.equal(x.recovered, true, 'recovered on B');
+    assert.equal(x.id, idBefore, 'same id on B');
+    await waitFor(() => bursts.length >= N && news.length >= 4, 5000, {
+      label: `all at X (bursts ${bursts.length}/${N}, news ${news.length}/4)`,
+    });
+    await delay(200);
+    assert.ok(before < N, `the cut came before the end (${before} of ${N})`);
+    assert.deepEqual(bursts.map((args) => args[0]), Array.from({ length: N }, (_, i) => i),
+      'A\'s own events: all, once, in order');
+    assert.deepEqual(news.map((args) => args[0]), [0, 1, 2, 3], 'room broadcasts: all, once, in order');
+    const me = await ack(x, 'whoami');
+    assert.equal(me.recovered, true);
+    assert.deepEqual(me.data, { note: 'moved' }, 'data kept');
+    assert.deepEqual((await ack(x, 'rooms')).sort(), [idBefore, room].sort(), 'rooms kept, on B');
+    // Live again on B: a broadcast from A's side reaches it once.
+    await ack(watcher, 'to-room', room, 'news', 4);
+    await waitFor(() => news.length === 5, 5000, { label: 'news 4 at X on B' });
+    await delay(200);
+    assert.equal(news.length, 5);
+  });
+});

@@ -622,8 +622,12 @@ fake_adapter(sio::socketio::adapter_actor::pointer self, std::string nsp,
       rec->misrouted.add("restore");
       return std::optional<persisted_session>{};
     },
-    [=](add_recovered_atom, const std::string&, const caf::actor&, const caf::actor&,
-        const std::vector<std::string>&, const std::string&) {
+    [=](hand_over_atom, const std::string&, const std::string&) {
+      rec->misrouted.add("hand_over");
+      return std::optional<persisted_session>{};
+    },
+    [=](add_recovered_atom, const caf::actor&, const caf::actor&, const persisted_session&,
+        const std::string&) {
       rec->misrouted.add("add_recovered");
     },
     [=](relay_atom, const caf::actor&, const caf::message&) { rec->misrouted.add("relay"); },

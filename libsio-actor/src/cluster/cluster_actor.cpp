@@ -12,6 +12,7 @@
 #include <caf/openssl/manager.hpp>
 
 #include "cluster/node_tag.hpp"
+#include "cluster/session_handover.hpp"
 #include "cluster/socket_info.hpp"
 #include "cluster/websocket_relay.hpp"
 #include "engineio/atoms.hpp"
@@ -494,6 +495,38 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
           std::make_shared<const engineio::packet>(engineio::packet::from_wire(p.wire, p.binary)));
       self->send(adapter, socketio::broadcast_atom::value, local_target(rb.sel, rb.is_volatile),
                  caf::make_message(engineio::send_atom::value, std::move(packets), rb.is_volatile));
+    },
+    [=](cluster_restore_atom, const std::string& nsp, const std::string& pid,
+        const std::string& offset) -> caf::result<remote_session> {
+      // The pid names the node that has the state, as a sid does.
+      auto tag = tag_of_sid(pid);
+      caf::actor owner;
+      for (auto& [address, node] : self->state.members)
+        if (!tag.empty() && node_tag(address) == tag)
+          owner = node;
+      if (!owner)
+        return remote_session{}; // gone, or never ours: a fresh socket
+      auto rp = self->make_response_promise<remote_session>();
+      self->request(owner, self->state.cfg.options.request_timeout, serve_restore_atom::value, nsp,
+                    pid, offset)
+        .then([rp](remote_session& r) mutable { rp.deliver(std::move(r)); },
+              [rp](caf::error&) mutable { rp.deliver(remote_session{}); });
+      return rp;
+    },
+    [=](serve_restore_atom, const std::string& nsp, const std::string& pid,
+        const std::string& offset) -> caf::result<remote_session> {
+      auto adapter = adapter_for(self, nsp);
+      if (!adapter)
+        return remote_session{};
+      auto rp = self->make_response_promise<remote_session>();
+      self->request(adapter, self->state.cfg.options.request_timeout,
+                    socketio::hand_over_atom::value, pid, offset)
+        .then(
+          [rp](std::optional<socketio::persisted_session>& s) mutable {
+            rp.deliver(to_remote_session(s));
+          },
+          [rp](caf::error&) mutable { rp.deliver(remote_session{}); });
+      return rp;
     },
     [=](cluster_fetch_atom, const selection& sel) { return gather_fetch(self, sel); },
     [=](serve_fetch_atom, const selection& sel) {

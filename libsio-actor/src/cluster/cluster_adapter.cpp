@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "cluster/messages.hpp"
+#include "cluster/session_handover.hpp"
 #include "cluster/socket_info.hpp"
 #include "engineio/atoms.hpp"
 #include "socketio/local_adapter.hpp"
@@ -181,13 +182,30 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
       caf::anon_send(self->state.cluster, publish_broadcast_atom::value, std::move(rb));
     },
     [=](persist_atom, persisted_session& s) { local_part::persist(self->state, std::move(s)); },
-    [=](restore_atom, const std::string& pid, const std::string& offset) {
-      return local_part::restore(self->state, pid, offset);
+    [=](restore_atom, const std::string& pid,
+        const std::string& offset) -> caf::result<std::optional<persisted_session>> {
+      auto found = local_part::restore(self->state, pid, offset);
+      if (found || !self->state.recovery)
+        return found;
+      // Not left here: maybe on the node the pid names (the client came back elsewhere).
+      auto rp = self->make_response_promise<std::optional<persisted_session>>();
+      // The cluster actor bounds its request to the owner; this is a backstop.
+      auto ns = self->state.ns.lock();
+      auto timeout = (ns ? ns->options->request_timeout : std::chrono::milliseconds{5000})
+                     + relay_margin;
+      self
+        ->request(self->state.cluster, timeout, cluster_restore_atom::value,
+                  self->state.nsp, pid, offset)
+        .then([rp](remote_session& r) mutable { rp.deliver(from_remote_session(r)); },
+              [rp](caf::error&) mutable { rp.deliver(std::optional<persisted_session>{}); });
+      return rp;
     },
-    [=](add_recovered_atom, const std::string& sid, const caf::actor& socket,
-        const caf::actor& session, const std::vector<std::string>& rooms,
-        const std::string& offset) {
-      local_part::add_recovered(self, self->state, sid, socket, session, rooms, offset);
+    [=](hand_over_atom, const std::string& pid, const std::string& offset) {
+      return local_part::restore(self->state, pid, offset, true);
+    },
+    [=](add_recovered_atom, const caf::actor& socket, const caf::actor& session,
+        persisted_session& restored, const std::string& offset) {
+      local_part::add_recovered(self, self->state, socket, session, restored, offset);
     },
     [=](relay_atom, const caf::actor& session, const caf::message& msg) {
       session->enqueue(nullptr, caf::make_message_id(), msg, self->context());

@@ -29,6 +29,7 @@ void configure_cluster(caf::actor_system_config& cfg, std::chrono::milliseconds 
   cfg.add_message_type<std::vector<cluster::socket_info>>("sio_socket_info_list");
   cfg.add_message_type<cluster::server_event>("sio_server_event");
   cfg.add_message_type<cluster::ack_broadcast>("sio_ack_broadcast");
+  cfg.add_message_type<cluster::remote_session>("sio_remote_session");
 }
 
 } // namespace sio

@@ -148,6 +148,42 @@ using serve_leave_atom = caf::atom_constant<caf::atom("sio_rleave")>;
 using cluster_disconnect_atom = caf::atom_constant<caf::atom("sio_cdisc")>;
 using serve_disconnect_atom = caf::atom_constant<caf::atom("sio_rdisc")>;
 
+/// Connection state recovery: a replayable event of one node's log.
+struct remote_event {
+  std::string origin;
+  std::uint64_t seq = 0;
+  std::vector<wire_packet> packets;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remote_event& x) {
+  return f(caf::meta::type_name("sio_remote_event"), x.origin, x.seq, x.packets);
+}
+
+/// A disconnected socket's state, handed over to the node its client came
+/// back to (socketio::persisted_session; data as MessagePack).
+struct remote_session {
+  bool found = false;
+  std::string pid;
+  std::string sid;
+  std::vector<std::string> rooms;
+  std::string data;
+  std::vector<remote_event> local_events;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remote_session& x) {
+  return f(caf::meta::type_name("sio_remote_session"), x.found, x.pid, x.sid, x.rooms, x.data,
+           x.local_events);
+}
+
+/// (cluster_restore_atom, nsp, pid, offset) -> remote_session: from this
+/// node's adapter to the cluster actor, which asks the member whose tag the
+/// pid carries; (serve_restore_atom, nsp, pid, offset) -> remote_session: that
+/// member's part (its adapter's hand_over).
+using cluster_restore_atom = caf::atom_constant<caf::atom("sio_crest")>;
+using serve_restore_atom = caf::atom_constant<caf::atom("sio_srest")>;
+
 /// (hello_atom, address, cluster actor) -> vector<member_info>: a node introduces itself.
 using hello_atom = caf::atom_constant<caf::atom("sio_hello")>;
 /// (join_atom, address): contact that member (local; retried with backoff).

@@ -87,6 +87,7 @@ using emit_event_atom = caf::atom_constant<caf::atom("sio_emitev")>;
 using persist_atom = caf::atom_constant<caf::atom("sio_persis")>;
 using restore_atom = caf::atom_constant<caf::atom("sio_restor")>;
 using add_recovered_atom = caf::atom_constant<caf::atom("sio_addrec")>;
+using hand_over_atom = caf::atom_constant<caf::atom("sio_handov")>;
 using relay_atom = caf::atom_constant<caf::atom("sio_relay")>;
 
 /// One namespace's adapter. Answer a vector<json> through a response promise's
@@ -113,12 +114,15 @@ using adapter_actor = caf::typed_actor<
   caf::reacts_to<emit_event_atom, broadcast_target, event_emit>,
   // Connection state recovery (socketio/recovery_log.hpp): a socket that
   // left for a recoverable reason; (pid, offset) -> its state, if it can be
-  // restored; (id, socket, session, rooms, offset): a restored socket
-  // connected: it gets the events it missed, then it is in its rooms.
+  // restored (in a cluster also from the node that has it); hand_over: the
+  // same for another node, with the events only this node delivered;
+  // (socket, session, state, offset): a restored socket connected: it gets
+  // the events it missed, then it is in its rooms.
   caf::reacts_to<persist_atom, persisted_session>,
   caf::replies_to<restore_atom, std::string, std::string>::with<std::optional<persisted_session>>,
-  caf::reacts_to<add_recovered_atom, std::string, caf::actor, caf::actor, std::vector<std::string>,
-                 std::string>,
+  caf::replies_to<hand_over_atom, std::string, std::string>::with<
+    std::optional<persisted_session>>,
+  caf::reacts_to<add_recovered_atom, caf::actor, caf::actor, persisted_session, std::string>,
   // (session, message): with recovery on, all a socket writes takes this
   // path, so its own events (numbered here) and the rest stay in order.
   caf::reacts_to<relay_atom, caf::actor, caf::message>,

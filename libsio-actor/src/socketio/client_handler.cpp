@@ -171,8 +171,10 @@ private:
     cfg.session = caf::actor_cast<caf::actor>(ctx.self());
     cfg.handshake = ctx.shared_handshake();
     // A v2 client never learns a pid (its CONNECT answer has no payload).
+    // In a cluster it starts with this node's tag, as sids do: the node a
+    // client comes back to knows whom to ask for its state.
     if (ns->options->connection_state_recovery.enabled && !v2_client)
-      cfg.pid = engineio::generate_id();
+      cfg.pid = server_->sid_prefix + engineio::generate_id();
     // Node's client sends both once it has received an event with an offset.
     std::string old_pid;
     bool wants_recovery = false;

@@ -72,7 +72,11 @@ numbered_event emit_event(self_ptr self, local_adapter_state& st, const broadcas
     // As Node: the offset is the last argument (old clients just see one more).
     e.args.push_back(log.advance(numbered.origin, numbered.seq, now));
     packets = make_event(st.nsp, e.event, e.args);
-    log.append(numbered.origin, numbered.seq, target.rooms, target.except, packets, now);
+    // Only this node delivers it: started here for this node only (socket.emit,
+    // local()). An event from another node has its target made local too.
+    bool only_here = target.local && e.origin.empty();
+    log.append(numbered.origin, numbered.seq, target.rooms, target.except, only_here, packets,
+               now);
   } else {
     packets = make_event(st.nsp, e.event, e.args);
   }
@@ -90,27 +94,33 @@ void persist(local_adapter_state& st, persisted_session s) {
 }
 
 std::optional<persisted_session> restore(local_adapter_state& st, const std::string& pid,
-                                         const std::string& offset) {
+                                         const std::string& offset, bool hand_over) {
   if (!st.recovery)
     return std::nullopt;
   auto now = recovery_log::clock::now();
   st.recovery->expire(now);
-  return st.recovery->take(pid, offset, now);
+  auto found = st.recovery->take(pid, offset, now);
+  if (found && hand_over)
+    found->local_events = st.recovery->missed(*decode_offset(offset), found->rooms, true);
+  return found;
 }
 
-void add_recovered(self_ptr self, local_adapter_state& st, const std::string& sid,
-                   const caf::actor& socket, const caf::actor& session,
-                   const std::vector<std::string>& rooms, const std::string& offset) {
+void add_recovered(self_ptr self, local_adapter_state& st, const caf::actor& socket,
+                   const caf::actor& session, persisted_session& restored,
+                   const std::string& offset) {
   if (st.recovery) {
-    if (auto since = decode_offset(offset))
-      for (auto& packets : st.recovery->missed(*since, rooms))
+    if (auto since = decode_offset(offset)) {
+      auto events = merge_by_origin(st.recovery->missed(*since, restored.rooms),
+                                    std::move(restored.local_events));
+      for (auto& e : events)
         session->enqueue(nullptr, caf::make_message_id(),
-                         caf::make_message(engineio::send_atom::value, std::move(packets), false),
+                         caf::make_message(engineio::send_atom::value, std::move(e.encoded), false),
                          self->context());
+    }
   }
-  st.index.add(sid, socket, session);
-  for (auto& room : rooms)
-    st.index.join(sid, room);
+  st.index.add(restored.sid, socket, session);
+  for (auto& room : restored.rooms)
+    st.index.join(restored.sid, room);
 }
 
 void send_to_room(const local_adapter_state& st, const std::string& room,
@@ -257,10 +267,12 @@ adapter_actor::behavior_type local_behavior(local_adapter self, std::weak_ptr<na
     [=](restore_atom, const std::string& pid, const std::string& offset) {
       return local_part::restore(self->state, pid, offset);
     },
-    [=](add_recovered_atom, const std::string& sid, const caf::actor& socket,
-        const caf::actor& session, const std::vector<std::string>& rooms,
-        const std::string& offset) {
-      local_part::add_recovered(self, self->state, sid, socket, session, rooms, offset);
+    [=](hand_over_atom, const std::string& pid, const std::string& offset) {
+      return local_part::restore(self->state, pid, offset, true);
+    },
+    [=](add_recovered_atom, const caf::actor& socket, const caf::actor& session,
+        persisted_session& restored, const std::string& offset) {
+      local_part::add_recovered(self, self->state, socket, session, restored, offset);
     },
     [=](relay_atom, const caf::actor& session, const caf::message& msg) {
       session->enqueue(nullptr, caf::make_message_id(), msg, self->context());

@@ -62,13 +62,16 @@ numbered_event emit_event(self_ptr self, local_adapter_state& st, const broadcas
                           event_emit e);
 /// Recovery: keeps a disconnected socket's state; finds it again (once).
 void persist(local_adapter_state& st, persisted_session s);
+/// With `hand_over` (for another node): also the events only this node
+/// delivered that the socket missed (persisted_session::local_events).
 std::optional<persisted_session> restore(local_adapter_state& st, const std::string& pid,
-                                         const std::string& offset);
-/// A restored socket: the events it missed since `offset` go to its session,
-/// then it is in the index with `rooms` (one step: nothing missed, nothing twice).
-void add_recovered(self_ptr self, local_adapter_state& st, const std::string& sid,
-                   const caf::actor& socket, const caf::actor& session,
-                   const std::vector<std::string>& rooms, const std::string& offset);
+                                         const std::string& offset, bool hand_over = false);
+/// A restored socket: the events it missed since `offset` go to its session
+/// (with those another node handed over, in origin order), then it is in the
+/// index with its rooms (one step: nothing missed, nothing twice).
+void add_recovered(self_ptr self, local_adapter_state& st, const caf::actor& socket,
+                   const caf::actor& session, persisted_session& restored,
+                   const std::string& offset);
 
 /// Encodes `e` with a fresh ack id and gathers every matching socket's answer;
 /// `done` runs in `self` once all answered or failed, within e.timeout.

@@ -106,14 +106,14 @@ std::string recovery_log::advance(const std::string& origin, std::uint64_t seq,
 }
 
 void recovery_log::append(const std::string& origin, std::uint64_t seq,
-                          std::set<std::string> rooms, std::set<std::string> except,
+                          std::set<std::string> rooms, std::set<std::string> except, bool local,
                           packets encoded, clock::time_point now) {
   std::size_t bytes = 0;
   for (auto& p : encoded)
     bytes += p->wire().size();
   bytes_ += bytes;
-  events_.push_back(
-    event{origin, seq, std::move(rooms), std::move(except), std::move(encoded), bytes, now});
+  events_.push_back(event{origin, seq, std::move(rooms), std::move(except), local,
+                          std::move(encoded), bytes, now});
   while (!events_.empty()
          && (events_.size() > opts_.max_log_events || bytes_ > opts_.max_log_bytes))
     drop_oldest_event();
@@ -163,17 +163,29 @@ std::optional<persisted_session> recovery_log::take(const std::string& pid,
   return std::move(stored.state);
 }
 
-std::vector<recovery_log::packets> recovery_log::missed(
-  const offset_vector& since, const std::vector<std::string>& rooms) const {
-  std::vector<packets> out;
+std::vector<logged_event> recovery_log::missed(const offset_vector& since,
+                                               const std::vector<std::string>& rooms,
+                                               bool only_local) const {
+  std::vector<logged_event> out;
   for (auto& e : events_) {
     auto j = since.find(e.origin);
-    if (j != since.end() && e.seq <= j->second)
+    if ((j != since.end() && e.seq <= j->second) || (only_local && !e.local))
       continue;
     if (matches(e.rooms, e.except, rooms))
-      out.push_back(e.encoded);
+      out.push_back(logged_event{e.origin, e.seq, e.encoded});
   }
   return out;
+}
+
+std::vector<logged_event> merge_by_origin(std::vector<logged_event> mine,
+                                          std::vector<logged_event> theirs) {
+  for (auto& e : theirs) {
+    auto later = std::find_if(mine.begin(), mine.end(), [&](const logged_event& m) {
+      return m.origin == e.origin && m.seq > e.seq;
+    });
+    mine.insert(later, std::move(e));
+  }
+  return mine;
 }
 
 void recovery_log::expire(clock::time_point now) {

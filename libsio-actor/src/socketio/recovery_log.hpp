@@ -38,13 +38,29 @@ std::string encode_offset(const offset_vector& v);
 /// Nullopt for anything encode_offset() cannot have made, or too long.
 std::optional<offset_vector> decode_offset(std::string_view text);
 
+/// A replayable event as a log keeps it.
+struct logged_event {
+  std::string origin;
+  std::uint64_t seq = 0;
+  std::vector<engineio::packet_ptr> encoded;
+};
+
 /// What a socket leaves behind when it disconnects for a reason it can recover from.
 struct persisted_session {
   std::string pid;
   std::string sid;
   std::vector<std::string> rooms; // its own id's room included
   json data;
+  /// Handed over by the node the client left: the events it missed that
+  /// only that node delivered (its socket.emit()s, local() broadcasts).
+  std::vector<logged_event> local_events;
 };
+
+/// `theirs` (events of another node's log) placed into `mine` (this node's
+/// missed events, in delivery order) by origin number: each goes before the
+/// first event of its origin with a larger number, or at the end.
+std::vector<logged_event> merge_by_origin(std::vector<logged_event> mine,
+                                          std::vector<logged_event> theirs);
 
 /// Node's reasons after which a socket's state is kept ("transport close", ...).
 bool is_recoverable_reason(const std::string& reason);
@@ -66,8 +82,10 @@ public:
   std::string advance(const std::string& origin, std::uint64_t seq, clock::time_point now);
 
   /// Keeps the delivered event for replay; drops the oldest beyond the bounds.
+  /// `local`: only this node delivered it (no other node's log has it).
   void append(const std::string& origin, std::uint64_t seq, std::set<std::string> rooms,
-              std::set<std::string> except, packets encoded, clock::time_point now);
+              std::set<std::string> except, bool local, packets encoded,
+              clock::time_point now);
 
   void persist(persisted_session s, clock::time_point now);
 
@@ -77,9 +95,11 @@ public:
   std::optional<persisted_session> take(const std::string& pid, const std::string& offset,
                                         clock::time_point now);
 
-  /// The events a socket in `rooms` missed since `since`, in delivery order.
-  std::vector<packets> missed(const offset_vector& since,
-                              const std::vector<std::string>& rooms) const;
+  /// The events a socket in `rooms` missed since `since`, in delivery order;
+  /// with `only_local`, those only this node delivered.
+  std::vector<logged_event> missed(const offset_vector& since,
+                                   const std::vector<std::string>& rooms,
+                                   bool only_local = false) const;
 
   /// Drops events and sessions older than the window.
   void expire(clock::time_point now);
@@ -93,6 +113,7 @@ private:
     std::uint64_t seq;
     std::set<std::string> rooms;
     std::set<std::string> except;
+    bool local;
     packets encoded;
     std::size_t bytes;
     clock::time_point at;

@@ -315,8 +315,9 @@ private:
       // Its rooms and the events it missed, in one step at the adapter.
       auto& rooms = cfg_.restored->rooms;
       rooms_.insert(rooms.begin(), rooms.end());
-      send(cfg_.ns->adapter, add_recovered_atom::value, cfg_.id, me, cfg_.session, rooms,
+      send(cfg_.ns->adapter, add_recovered_atom::value, me, cfg_.session, *cfg_.restored,
            cfg_.offset);
+      cfg_.restored->local_events.clear(); // the adapter has them
     } else {
       send(cfg_.ns->adapter, add_atom::value, cfg_.id, me, cfg_.session);
     }
@@ -435,7 +436,7 @@ private:
       guarded("disconnecting handler", [&] { h(*this, reason); });
     if (recovery_ && is_recoverable_reason(reason))
       send(cfg_.ns->adapter, persist_atom::value,
-           persisted_session{cfg_.pid, cfg_.id, {rooms_.begin(), rooms_.end()}, data_});
+           persisted_session{cfg_.pid, cfg_.id, {rooms_.begin(), rooms_.end()}, data_, {}});
     send(cfg_.ns->adapter, remove_atom::value, cfg_.id);
     --cfg_.ns->socket_count;
     connected_ = false;
