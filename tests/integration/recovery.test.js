@@ -26,6 +26,23 @@ function collect(socket, event) {
   return got;
 }
 
+/// Resolves once the server (asked through `asker`, a client of the same
+/// node) has seen socket `id` leave: that is when it keeps the state.
+function serverSawLeave(asker, id) {
+  return waitFor(async () => (await ack(asker, 'last-disconnect-reason', id)) !== null, 5000, {
+    label: `server-side disconnect of ${id}`,
+    intervalMs: 20,
+  });
+}
+
+/// Until `socket` has received one event with an offset: before that the
+/// client has nothing to send back, and nothing is recovered (as in Node).
+async function receiveAnOffset(socket) {
+  const got = collect(socket, 'back');
+  socket.emit('emit-back', 'x');
+  await waitFor(() => got.length === 1, 3000, { label: `an event with an offset at ${socket.label}` });
+}
+
 /// Drops the transport as a network failure would ("transport close" on the
 /// server), and keeps the client away until `comeBack()`.
 async function dropTransport(socket, asker) {
@@ -34,11 +51,7 @@ async function dropTransport(socket, asker) {
   const gone = waitForEvent(socket, 'disconnect', 3000, { label: `disconnect of ${socket.label}` });
   socket.io.engine.close();
   await gone;
-  // The server must have seen it leave (that is when it keeps the state).
-  await waitFor(async () => (await ack(asker, 'last-disconnect-reason', id)) !== null, 3000, {
-    label: `server-side disconnect of ${id}`,
-    intervalMs: 20,
-  });
+  await serverSawLeave(asker, id);
   return {
     async comeBack() {
       const back = waitForEvent(socket, 'connect', 5000, { label: `reconnect of ${socket.label}` });
@@ -136,9 +149,7 @@ for (const transport of TRANSPORTS) {
       const idBefore = a.id;
       a.emit('emit-burst', N);
       await waitForEvent(a, 'disconnect', 5000, { label: 'cut of A' });
-      await waitFor(async () => (await ack(b, 'last-disconnect-reason', idBefore)) !== null, 3000, {
-        label: `server-side disconnect of ${idBefore}`, intervalMs: 20,
-      });
+      await serverSawLeave(b, idBefore);
       const received = got.length;
       const back = waitForEvent(a, 'connect', 5000, { label: 'reconnect of A' });
       a.connect();
@@ -179,9 +190,7 @@ for (const transport of TRANSPORTS) {
     test('after the window: a fresh socket', async () => {
       const a = await connected('A');
       const b = await connected('B');
-      const got = collect(a, 'back');
-      a.emit('emit-back', 'x');
-      await waitFor(() => got.length === 1, 3000, { label: 'an event with an offset' });
+      await receiveAnOffset(a);
       const idBefore = a.id;
       const away = await dropTransport(a, b);
       await delay(WINDOW_MS + 500);
@@ -211,14 +220,10 @@ for (const transport of TRANSPORTS) {
     test('a client that leaves by itself is not kept', async () => {
       const a = await connected('A');
       const b = await connected('B');
-      const got = collect(a, 'back');
-      a.emit('emit-back', 'x');
-      await waitFor(() => got.length === 1, 3000, { label: 'an event with an offset' });
+      await receiveAnOffset(a);
       const idBefore = a.id;
       a.disconnect(); // "client namespace disconnect": nothing to recover
-      await waitFor(async () => (await ack(b, 'last-disconnect-reason', idBefore)) !== null, 3000, {
-        label: 'server-side disconnect', intervalMs: 20,
-      });
+      await serverSawLeave(b, idBefore);
       const back = waitForEvent(a, 'connect', 5000, { label: 'reconnect of A' });
       a.connect();
       await back;
@@ -245,10 +250,8 @@ describe('connection state recovery with middlewares not skipped', () => {
     try {
       await Promise.all([waitForEvent(a, 'connect', 5000), waitForEvent(b, 'connect', 5000)]);
       a.label = 'A';
-      const got = collect(a, 'back');
       await ack(a, 'set-note', 'kept');
-      a.emit('emit-back', 'x');
-      await waitFor(() => got.length === 1, 3000, { label: 'an event with an offset' });
+      await receiveAnOffset(a);
       const away = await dropTransport(a, b);
       await away.comeBack();
       assert.equal(a.recovered, true);
@@ -321,9 +324,7 @@ describe('connection state recovery across a cluster: back on another node', () 
     const idBefore = x.id;
     x.emit('emit-burst', N);
     await waitForEvent(x, 'disconnect', 5000, { label: 'cut of X' });
-    await waitFor(async () => (await ack(watcher, 'last-disconnect-reason', idBefore)) !== null, 5000, {
-      label: `A saw ${idBefore} leave`, intervalMs: 20,
-    });
+    await serverSawLeave(watcher, idBefore);
     const before = bursts.length;
     for (let i = 1; i <= 3; i++)
       await ack(y, 'to-room', room, 'news', i);
