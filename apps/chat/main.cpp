@@ -7,6 +7,10 @@
 //                 "port:<the port clients connect to> user:<socket id> msg:<text>"
 //   users         server -> this node's clients: {"count": n, "users": [ids...], "truncated": bool}
 //   notice        server -> clients: {"kind": "welcome"|"join"|"leave"|"error"|"warning", "text": ...}
+//   room join     client -> server: "#name" (ack true/false); then "room history"
+//                 [name, [lines...]]: the last 50 lines of that room, from its room actor
+//   room leave    client -> server: "#name"
+//   room message  client -> server: [name, text]; server -> the room: [name, line]
 //   echo          acks its arguments back at once          (benchmark contract)
 //   join          joins the room named by the string argument (benchmark contract)
 //   to-room       [room, msg]: "chat message" with msg to that room (benchmark contract)
@@ -17,9 +21,12 @@
 #include <algorithm>
 
 #include <chrono>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -209,6 +216,32 @@ caf::behavior roster_actor(caf::stateful_actor<roster_state>* self, sio::namespa
   };
 }
 
+// -- chat rooms: each one an actor that keeps its history -----------------------
+
+/// "#" and 1 to 24 of [a-z0-9-]: what a user may join ("#lobby").
+const std::regex chat_room_name{"^#[a-z0-9-]{1,24}$"};
+constexpr std::size_t room_history_size = 50;
+
+/// Runs in each chat room's actor on each node (sio/room.hpp): it keeps the
+/// last 50 lines it saw (on every node: the lines that crossed to it) and
+/// gives them to a joiner. Its state needs no lock: one actor, one room.
+void setup_chat_room(sio::room& r) {
+  auto history = std::make_shared<std::deque<sio::json>>();
+  r.on_message([history](sio::room&, const sio::room_message& m) {
+    if (m.event() != "room message" || m.args().size() < 2)
+      return;
+    history->push_back(m.args()[1]);
+    if (history->size() > room_history_size)
+      history->pop_front();
+  });
+  r.on_join([history](sio::room& r, const std::string& id) {
+    sio::json lines = sio::json::array();
+    for (auto& line : *history)
+      lines.push_back(line);
+    r.emit_to(id, "room history", r.name(), std::move(lines));
+  });
+}
+
 // -- one connection -------------------------------------------------------------
 
 struct chat_limits {
@@ -239,7 +272,10 @@ void on_connection(sio::socket& s, sio::namespace_handle nsp, caf::actor roster,
   // When this client was last told that it floods; at most one warning per 5 s.
   auto warned_at = std::make_shared<std::chrono::steady_clock::time_point>();
 
-  s.on("chat message", [nsp, &a, limits, bucket, warned_at](sio::socket& s, sio::event& e) {
+  // The text of a message this client may send now, or nullopt after
+  // telling it why not (flood, not text, too long).
+  auto accept_text = [limits, bucket, warned_at](sio::socket& s,
+                                                const sio::json& arg) -> std::optional<std::string> {
     if (!bucket->take()) {
       auto now = std::chrono::steady_clock::now();
       if (now - *warned_at >= std::chrono::seconds{5}) { // once per flood, not per dropped message
@@ -249,22 +285,59 @@ void on_connection(sio::socket& s, sio::namespace_handle nsp, caf::actor roster,
              << limits.flood_burst << "); messages are being dropped.";
         s.emit("notice", notice("warning", text.str()));
       }
-      return;
+      return std::nullopt;
     }
-    if (e.args.empty() || !e.args[0].is_string()) {
+    if (!arg.is_string()) {
       s.emit("notice", notice("error", "Not sent: a chat message must be text."));
-      return;
+      return std::nullopt;
     }
-    const auto& text = e.args[0].get_ref<const std::string&>();
+    const auto& text = arg.get_ref<const std::string&>();
     auto length = utf8_length(text);
     if (length > limits.max_message_chars) {
       s.emit("notice", notice("error", "Not sent: the message has " + std::to_string(length)
                                          + " characters, the limit is "
                                          + std::to_string(limits.max_message_chars) + "."));
+      return std::nullopt;
+    }
+    return text;
+  };
+  auto line_of = [&a](const sio::socket& s, const std::string& text) {
+    return "port:" + std::to_string(a.port()) + " user:" + s.id() + " msg:" + text;
+  };
+
+  s.on("chat message", [nsp, accept_text, line_of](sio::socket& s, sio::event& e) {
+    if (auto text = accept_text(s, e.args.empty() ? sio::json{} : e.args[0]))
+      nsp.all(s.self()).emit("chat message", line_of(s, *text));
+  });
+
+  // Named chat rooms: (name) -> ack true, then "room history" (name, lines)
+  // from the room's actor; "room message" (name, text) to its members as
+  // "room message" (name, line).
+  s.on("room join", [](sio::socket& s, sio::event& e) {
+    bool ok = !e.args.empty() && e.args[0].is_string()
+              && std::regex_match(e.args[0].get_ref<const std::string&>(), chat_room_name);
+    if (ok)
+      ok = s.join(e.args[0].get<std::string>());
+    else
+      s.emit("notice", notice("error", "A room name is # and 1 to 24 of a-z, 0-9 and -."));
+    e.ack(sio::json::array({ok}));
+  });
+  s.on("room leave", [](sio::socket& s, sio::event& e) {
+    if (!e.args.empty() && e.args[0].is_string() && e.args[0].get_ref<const std::string&>() != s.id())
+      s.leave(e.args[0].get<std::string>());
+    e.ack(sio::json::array({true}));
+  });
+  s.on("room message", [nsp, accept_text, line_of](sio::socket& s, sio::event& e) {
+    if (e.args.size() < 2 || !e.args[0].is_string()
+        || !std::regex_match(e.args[0].get_ref<const std::string&>(), chat_room_name)
+        || !s.rooms().count(e.args[0].get<std::string>())) {
+      s.emit("notice", notice("error", "Not sent: join the room first."));
       return;
     }
-    nsp.all(s.self()).emit("chat message",
-                           "port:" + std::to_string(a.port()) + " user:" + s.id() + " msg:" + text);
+    if (auto text = accept_text(s, e.args[1])) {
+      auto room = e.args[0].get<std::string>();
+      nsp.all(s.self()).to(room).emit("room message", room, line_of(s, *text));
+    }
   });
 
   // The benchmark contract.
@@ -328,6 +401,7 @@ void start(sio::app& a, const config& cfg) {
   auto roster = a.system().spawn(roster_actor, nsp);
   a.on_stop([roster] { caf::anon_send_exit(roster, caf::exit_reason::user_shutdown); });
   chat_limits limits{cfg.max_message_chars, cfg.flood_rate, cfg.flood_burst};
+  nsp.on_room(chat_room_name, setup_chat_room);
   nsp.on_connection([nsp, roster, &a, limits](sio::socket& s) {
     on_connection(s, nsp, roster, a, limits);
   });

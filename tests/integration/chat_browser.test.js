@@ -166,6 +166,56 @@ describe('events', () => {
   });
 });
 
+describe('chat rooms', () => {
+  /// Joins `room`; resolves with the "room history" lines that follow.
+  async function joinRoom(c, room) {
+    const history = new Promise((resolve) => c.once('room history', (name, lines) => resolve({ name, lines })));
+    const ok = await c.timeout(WAIT).emitWithAck('room join', room);
+    assert.equal(ok, true, `joined ${room}`);
+    return history;
+  }
+
+  it('a joiner gets the room\'s last 50 messages from its room actor, then the live ones', async () => {
+    const room = `#r${process.pid}`;
+    const a = client();
+    const b = client();
+    const outsider = client();
+    await connected(a, b, outsider);
+    const roomLines = (c) => {
+      c.roomLines = [];
+      c.on('room message', (name, l) => c.roomLines.push([name, l]));
+    };
+    [a, b, outsider].forEach(roomLines);
+    assert.deepEqual((await joinRoom(a, room)).lines, [], 'a new room has no history');
+    for (let i = 1; i <= 55; i++) {
+      a.emit('room message', room, `m${i}`);
+      if (i % 20 === 0)
+        await delay(1100); // below the flood limit (20/s, bursts of 40)
+    }
+    await waitFor(() => a.roomLines.length === 55, WAIT, `55 room messages at a (got ${a.roomLines.length})`);
+    const { name, lines } = await joinRoom(b, room);
+    assert.equal(name, room);
+    assert.deepEqual(lines, Array.from({ length: 50 }, (_, i) => line(a, `m${i + 6}`)), 'the last 50, in order');
+    a.emit('room message', room, 'live');
+    await waitFor(() => b.roomLines.some(([, l]) => l === line(a, 'live')), WAIT, 'live line at b');
+    await delay(200);
+    assert.equal(outsider.roomLines.length, 0, 'not in the room: nothing');
+    assert.equal(outsider.lines.length, 0, 'room lines are not chat messages');
+  });
+
+  it('refuses bad room names and messages to rooms one has not joined', async () => {
+    const a = client();
+    await connected(a);
+    for (const bad of ['lobby', '#', '#UPPER', '#has space', `#${'x'.repeat(25)}`, 42]) {
+      const ok = await a.timeout(WAIT).emitWithAck('room join', bad);
+      assert.equal(ok, false, `refused ${JSON.stringify(bad)}`);
+    }
+    a.emit('room message', '#not-joined', 'hello?');
+    await waitFor(() => a.notices.some((n) => n.kind === 'error' && /join the room first/.test(n.text)), WAIT,
+      'an error notice');
+  });
+});
+
 describe('bad input', () => {
   it('non-text, too long, flood and oversized packets do not disturb the others', async () => {
     const a = client();
@@ -293,6 +343,53 @@ describe('in a real browser (chromium via playwright-core)', () => {
       await a.screenshot({ path: shot });
       if (process.env.SIO_UPDATE_SCREENSHOT === '1')
         fs.copyFileSync(shot, path.join(REPO, 'docs', 'chat.png'));
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('rooms: join from the page, send to the room, a later joiner sees the history', { skip, timeout: 90000 }, async () => {
+    const { chromium } = require('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    try {
+      const pageErrors = [];
+      const open = async () => {
+        const page = await (await browser.newContext()).newPage();
+        page.on('pageerror', (err) => pageErrors.push(err.message));
+        await page.goto(`${server.url}/`);
+        await page.waitForFunction(() => document.body.dataset.state === 'connected' && document.body.dataset.sid,
+          null, { timeout: WAIT });
+        return page;
+      };
+      const room = `#browser-${process.pid}`;
+      const join = async (page) => {
+        await page.fill('#room-input', room.slice(1)); // the page adds the '#'
+        await page.click('#room-join');
+        await page.waitForFunction((r) => document.querySelector('#rooms li.current')?.dataset.room === r,
+          room, { timeout: WAIT });
+      };
+      const roomLines = (page, cls) => page.$$eval(`#messages .message${cls} .line`, (els) => els.map((e) => e.textContent));
+      const a = await open();
+      const idA = await a.evaluate(() => document.body.dataset.sid);
+      await join(a);
+      for (const text of ['first in the room', 'second in the room']) {
+        await a.fill('#input', text);
+        await a.press('#input', 'Enter');
+      }
+      const lineOf = (text) => `port:${server.port} user:${idA} msg:${text}`;
+      await a.waitForFunction((n) => document.querySelectorAll('#messages .message .room-tag').length === n, 2,
+        { timeout: WAIT });
+      const b = await open();
+      await join(b);
+      await b.waitForFunction(() => document.querySelectorAll('#messages .message.history').length === 2, null,
+        { timeout: WAIT });
+      assert.deepEqual(await roomLines(b, '.history'), [lineOf('first in the room'), lineOf('second in the room')],
+        'the room actor\'s history, in order');
+      await a.fill('#input', 'live in the room');
+      await a.press('#input', 'Enter');
+      await b.waitForFunction((l) => [...document.querySelectorAll('#messages .message:not(.history) .line')]
+        .some((e) => e.textContent === l), lineOf('live in the room'), { timeout: WAIT });
+      assert.deepEqual(pageErrors, []);
     } finally {
       await browser.close();
     }

@@ -99,6 +99,33 @@ describe('cluster of three sio-chat nodes', () => {
     assert.equal(received(sender, 'room only'), 0);
   });
 
+  it('keeps each chat room\'s history in its room actor on every node', async () => {
+    const room = `#hist-${process.pid}`;
+    const join = async (s) => {
+      const history = new Promise((resolve) => s.once('room history', (name, lines) => resolve(lines)));
+      assert.equal(await s.timeout(WAIT).emitWithAck('room join', room), true);
+      return withTimeout(history, WAIT, 'room history');
+    };
+    const roomGot = (s) => {
+      s.roomLines = [];
+      s.on('room message', (name, line) => s.roomLines.push(line.replace(/^port:\d+ user:\S+ msg:/, '')));
+      return s;
+    };
+    const x = roomGot(await connect(a));
+    const members = [x, roomGot(await connect(b)), roomGot(await connect(c))];
+    for (const s of members)
+      await join(s); // each node now has the room's actor
+    for (const text of ['h1', 'h2', 'h3'])
+      x.emit('room message', room, text);
+    await waitFor(() => members.every((s) => s.roomLines.length === 3), WAIT, 'three lines at every member');
+    // Newcomers on each node get that node's room actor's history.
+    for (const node of [a, b, c]) {
+      const lines = await join(await connect(node));
+      assert.deepEqual(lines.map((l) => l.replace(/^port:\d+ user:\S+ msg:/, '')), ['h1', 'h2', 'h3'],
+        `history on ${node.url}`);
+    }
+  });
+
   it("lists each node's own users in 'users', and tells every node of joins", async () => {
     const onA = await connect(a);
     const onB = await connect(b);

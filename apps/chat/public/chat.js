@@ -56,10 +56,14 @@
 
   const LINE_RE = /^(port:\S+ user:(\S+) )msg:([\s\S]*)$/;
 
-  function showMessage(payload) {
+  function showMessage(payload, room, history) {
     const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
     const li = el('li', 'message');
+    if (history)
+      li.classList.add('history');
     const line = el('span', 'line');
+    if (room)
+      li.append(el('span', 'room-tag', room));
     const m = LINE_RE.exec(text);
     if (m) {
       // Same text as the server sent, in three parts for styling.
@@ -118,7 +122,57 @@
   socket.io.on('reconnect_attempt', () => setState('connecting', 'reconnecting…'));
   socket.on('connect_error', () => setState('disconnected', 'cannot connect'));
 
-  socket.on('chat message', showMessage);
+  socket.on('chat message', (payload) => showMessage(payload));
+
+  // -- rooms (each a room actor on the server that keeps the last 50 lines) ----
+
+  const rooms = $('rooms');
+  let currentRoom = ''; // '': everyone
+
+  function selectRoom(room) {
+    currentRoom = room;
+    for (const li of rooms.children)
+      li.classList.toggle('current', li.dataset.room === room);
+    input.placeholder = room ? `Message to ${room}` : 'Type a message and press Enter';
+  }
+
+  rooms.addEventListener('click', (e) => {
+    const li = e.target.closest('li.room');
+    if (li)
+      selectRoom(li.dataset.room);
+  });
+
+  $('room-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    let name = $('room-input').value.trim().toLowerCase();
+    if (!name)
+      return;
+    if (!name.startsWith('#'))
+      name = `#${name}`;
+    socket.timeout(5000).emitWithAck('room join', name).then((ok) => {
+      if (!ok)
+        return;
+      if (![...rooms.children].some((li) => li.dataset.room === name)) {
+        const li = el('li', 'room');
+        li.dataset.room = name;
+        li.append(el('button', '', name));
+        li.firstChild.type = 'button';
+        rooms.append(li);
+      }
+      $('room-input').value = '';
+      selectRoom(name);
+    }).catch(() => {});
+  });
+
+  socket.on('room message', (room, line) => showMessage(line, room));
+  socket.on('room history', (room, lines) => {
+    if (!Array.isArray(lines))
+      return;
+    showNotice({ kind: 'info', text: lines.length ? `${room}: the last ${lines.length} messages`
+                                                  : `${room}: no messages yet` });
+    for (const line of lines)
+      showMessage(line, room, true);
+  });
 
   socket.on('notice', (n) => {
     if (n && n.kind === 'welcome' && Number(n.maxMessageChars) > 0) {
@@ -146,7 +200,7 @@
     usersMore.hidden = total <= list.length;
     usersMore.textContent = `and ${total - list.length} more`;
     // The list is this server's; "online" counts every node of a cluster.
-    socket.timeout(5000).emitWithAck('online').then(([n]) => {
+    socket.timeout(5000).emitWithAck('online').then((n) => {
       clusterCount.hidden = !(n > total);
       clusterCount.textContent = `${n} in the cluster`;
     }).catch(() => {});
@@ -159,7 +213,10 @@
     const text = input.value.trim();
     if (!text || !socket.connected)
       return;
-    socket.emit('chat message', text);
+    if (currentRoom)
+      socket.emit('room message', currentRoom, text);
+    else
+      socket.emit('chat message', text);
     input.value = '';
     updateCounter();
   });

@@ -81,7 +81,8 @@ public:
 
   /// To one socket: a member on this node directly into its session (one hop,
   /// like a socket's own emit: not ordered with broadcasts), any other socket
-  /// id through the adapter, wherever in the cluster it is.
+  /// id through the adapter, wherever in the cluster it is. With connection
+  /// state recovery on, always through the adapter (it gets its offset there).
   template <class... Ts>
   void emit_to(const std::string& socket_id, const std::string& event, Ts&&... args) const {
     emit_to_args(socket_id, event, make_args(std::forward<Ts>(args)...));
@@ -97,7 +98,10 @@ public:
   /// joiner. False when `socket_id` is not a member here. The replay goes
   /// from this actor to the session, so live broadcasts sent right after the
   /// join may reach the joiner before the replayed ones (none is lost or
-  /// doubled: the room actor sees messages in the adapter's order).
+  /// doubled: the room actor sees messages in the adapter's order). With
+  /// connection state recovery on, the message carries the offset it was
+  /// sent with: the joiner's client then remembers an older offset, and its
+  /// next recovery may repeat events. Send history with emit_to() there.
   virtual bool replay(const std::string& socket_id, const room_message& message) const = 0;
 
   /// A handle to this room for later or for other actors.

@@ -63,11 +63,15 @@ public:
 
   void emit_to_args(const std::string& socket_id, const std::string& event,
                     json args) const override {
-    if (auto m = members_.find(socket_id); m != members_.end()) {
+    auto ns = ns_.lock();
+    bool numbered = ns && ns->options->connection_state_recovery.enabled;
+    if (auto m = members_.find(socket_id); m != members_.end() && !numbered) {
       caf::anon_send(m->second, engineio::send_atom::value, make_event(nsp_, event, args), false);
       return;
     }
-    if (auto ns = ns_.lock())
+    // With recovery on, through the adapter even for a member here: the event
+    // gets its offset there and is kept for replay, like a socket's own emit.
+    if (ns)
       broadcast_operator{ns, self_}.to(socket_id).emit_args(event, std::move(args));
   }
 
