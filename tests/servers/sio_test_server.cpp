@@ -1,8 +1,9 @@
 // The Socket.IO server the integration tests drive (tests/integration/
-// socketio.test.js, python_client.test.js, tls.test.js). Clients steer it with
+// socketio.test.js, socket_api.test.js, python_client.test.js, tls.test.js). Clients steer it with
 // events, so it uses nearly the whole public API and doubles as an example of it:
 //
-//   "/"        a connect middleware (auth), events for acks both ways, rooms,
+//   "/"        a connect middleware (auth), events for acks both ways, the
+//              socket's own handlers (off, once, any, outgoing), volatile, rooms,
 //              every broadcast operator, fetch_sockets and the bulk operations,
 //              disconnects, and a record of every disconnect reason
 //   "/admin"   a second namespace with its own middleware
@@ -176,6 +177,89 @@ void on_main_connection(sio::server& io, std::shared_ptr<disconnect_log> log, si
                                               {"error", r.ok() ? json{} : json(r.error)},
                                               {"answer", r.ok() ? r.args : json{}}}}));
                     });
+  });
+
+  // -- the socket's own handlers: off, once, any, outgoing --
+  // [event, "on" | "once", tag]: a handler of `event` that emits "heard"
+  // [event, tag, first arg]; acks its id.
+  s.on("listen", [](sio::socket& s, sio::event& e) {
+    auto event = string_arg(e, 0);
+    auto heard = [tag = arg(e, 2)](sio::socket& s, sio::event& e) {
+      s.emit("heard", e.name, tag, arg(e, 0));
+    };
+    ack_one(e, string_arg(e, 1) == "once" ? s.once(event, heard) : s.on(event, heard));
+  });
+  // [event, id or null]: off(event, id) or off(event).
+  s.on("unlisten", [](sio::socket& s, sio::event& e) {
+    if (arg(e, 1).is_number())
+      s.off(string_arg(e, 0), arg(e, 1).get<sio::handler_id>());
+    else
+      s.off(string_arg(e, 0));
+    ack_one(e, true);
+  });
+  // ["on" | "prepend", tag]: an on_any / prepend_any handler that, for events
+  // named "probe", emits "any-heard" [tag]; acks its id.
+  s.on("listen-any", [](sio::socket& s, sio::event& e) {
+    auto tag = arg(e, 1);
+    auto h = [tag](sio::socket& s, sio::event& e) {
+      if (e.name == "probe")
+        s.emit("any-heard", tag);
+    };
+    ack_one(e, string_arg(e, 0) == "prepend" ? s.prepend_any(h) : s.on_any(h));
+  });
+  // [id or null]: off_any(id) or off_any().
+  s.on("unlisten-any", [](sio::socket& s, sio::event& e) {
+    if (arg(e, 0).is_number())
+      s.off_any(arg(e, 0).get<sio::handler_id>());
+    else
+      s.off_any();
+    ack_one(e, true);
+  });
+  // []: an on_any_outgoing handler that logs [event, args] of each emit; acks its id.
+  auto outgoing = std::make_shared<json>(json::array());
+  s.on("listen-outgoing", [outgoing](sio::socket& s, sio::event& e) {
+    ack_one(e, s.on_any_outgoing([outgoing](sio::socket&, const std::string& event,
+                                            const json& args) {
+      outgoing->push_back(json::array({event, args}));
+    }));
+  });
+  s.on("outgoing-log", [outgoing](sio::socket&, sio::event& e) { ack_one(e, *outgoing); });
+  // [id or null]: off_any_outgoing(id) or off_any_outgoing().
+  s.on("unlisten-outgoing", [](sio::socket& s, sio::event& e) {
+    if (arg(e, 0).is_number())
+      s.off_any_outgoing(arg(e, 0).get<sio::handler_id>());
+    else
+      s.off_any_outgoing();
+    ack_one(e, true);
+  });
+  // [n]: n volatile emits "vol" 0..n-1 to this socket, then one plain "vol-end"
+  // (the flag lasts for one emit only); compress(false) is accepted.
+  s.on("volatile-me", [](sio::socket& s, sio::event& e) {
+    auto n = arg(e, 0).is_number_unsigned() ? arg(e, 0).get<std::size_t>() : 0;
+    for (std::size_t i = 0; i < std::min<std::size_t>(n, 100000); ++i)
+      s.volatile_().compress(false).emit("vol", i);
+    s.emit("vol-end", n);
+    ack_one(e, n);
+  });
+  // [socket id, timeoutMs]: asks that socket "question" through the handle
+  // fetch_sockets gives (whatever node it is on); acks {ok, error, answer}.
+  s.on("ref-ack", [&io](sio::socket&, sio::event& e) {
+    auto reply = e.ack;
+    auto id = string_arg(e, 0);
+    auto timeout = ms_arg(e, 1, milliseconds{1000});
+    io.of("/").fetch_sockets([reply, id, timeout](std::vector<sio::remote_socket> sockets) {
+      for (auto& rs : sockets)
+        if (rs.id == id) {
+          rs.ref.emit_with_ack("question", json::array({"from a ref"}), timeout,
+                               [reply](sio::ack_result r) {
+                                 reply(json::array({json{{"ok", r.ok()},
+                                                         {"error", r.ok() ? json{} : json(r.error)},
+                                                         {"answer", r.ok() ? r.args : json{}}}}));
+                               });
+          return;
+        }
+      reply(json::array({json{{"ok", false}, {"error", "no such socket"}}}));
+    });
   });
 
   // -- rooms --

@@ -248,6 +248,56 @@ TEST_CASE("socket: emit_with_ack fails when the socket disconnects", "[ack][sock
   CHECK(r->error == "socket has been disconnected");
 }
 
+TEST_CASE("socket_ref: emit_with_ack from outside the socket's actor", "[ack][socket]") {
+  server_fixture f;
+  handoff<sio::socket_ref> kept;
+  auto keep = kept.callback();
+  f.io.on_connection([keep](sio::socket& s) { keep(s.ref()); });
+  REQUIRE(f.connect("s1"));
+  auto ref = kept.get();
+  REQUIRE(ref);
+  handoff<ack_result> result;
+
+  SECTION("the client answers") {
+    ref->emit_with_ack("question", json::array({1, "two"}), 10s, result.callback());
+    auto asked = f.wait_packet("s1", packet_type::event, "question");
+    REQUIRE(asked);
+    REQUIRE(asked->id);
+    CHECK(asked->data == json::array({"question", 1, "two"}));
+    f.from_client("s1",
+                  server_fixture::make_packet(packet_type::ack, *asked->id, json::array({"a", 2})));
+    auto r = result.get();
+    REQUIRE(r);
+    CHECK(r->ok());
+    CHECK(r->args == json::array({"a", 2}));
+  }
+  SECTION("the socket's own timer") {
+    ref->emit_with_ack("question", json::array(), 50ms, result.callback());
+    auto r = result.get(); // long before the request's backstop
+    REQUIRE(r);
+    CHECK(r->error == "operation has timed out");
+  }
+  SECTION("the socket leaves, then is gone") {
+    ref->emit_with_ack("question", json::array(), 10s, result.callback());
+    REQUIRE(ack_id_of(f, "s1", "question"));
+    f.from_client("s1", server_fixture::make_packet(packet_type::disconnect, {}, {}));
+    auto r = result.get();
+    REQUIRE(r);
+    CHECK(r->error == "socket has been disconnected");
+    handoff<ack_result> after;
+    ref->emit_with_ack("question", json::array(), 10s, after.callback());
+    auto r2 = after.get();
+    REQUIRE(r2);
+    CHECK(r2->error == "socket has been disconnected");
+  }
+  SECTION("an empty ref") {
+    sio::socket_ref{}.emit_with_ack("question", json::array(), 10s, result.callback());
+    auto r = result.get(0ms);
+    REQUIRE(r);
+    CHECK(r->error == "socket has been disconnected");
+  }
+}
+
 // -- the server asks many clients --------------------------------------------------
 
 TEST_CASE("socket: a broadcast with ack through socket actors", "[ack][socket]") {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <set>
@@ -32,6 +33,15 @@ using disconnect_handler = std::function<void(socket&, const std::string& reason
 /// next("message") to drop the event and raise an error on the socket.
 using packet_middleware =
   std::function<void(socket&, event&, std::function<void(std::optional<std::string>)> next)>;
+/// Sees each event this socket sends to its client: its name and arguments
+/// (Node's onAnyOutgoing listener).
+using outgoing_handler =
+  std::function<void(socket&, const std::string& event, const json& args)>;
+/// Names one handler added with on(), once(), on_any(), prepend_any(),
+/// on_any_outgoing() or prepend_any_outgoing(), for off(), off_any() or
+/// off_any_outgoing(). std::function cannot be compared, so handlers are
+/// removed by this id rather than by themselves as in Node. Never 0.
+using handler_id = std::size_t;
 
 class socket {
 public:
@@ -48,9 +58,31 @@ public:
   /// (server_options::connection_state_recovery).
   virtual bool recovered() const noexcept = 0;
 
-  virtual void on(const std::string& event, event_handler handler) = 0;
+  /// Adds a handler of `event`; handlers run in the order they were added.
+  virtual handler_id on(const std::string& event, event_handler handler) = 0;
+  /// As on(), but the handler is removed before its first run.
+  virtual handler_id once(const std::string& event, event_handler handler) = 0;
+  /// Removes every handler of `event` (Node's removeAllListeners(event)).
+  virtual void off(const std::string& event) = 0;
+  /// Removes the handler `id` of `event` (Node's off(event, listener)).
+  virtual void off(const std::string& event, handler_id id) = 0;
   /// Runs for every event before its own handler.
-  virtual void on_any(event_handler handler) = 0;
+  virtual handler_id on_any(event_handler handler) = 0;
+  /// As on_any(), but runs before the on_any() handlers added so far.
+  virtual handler_id prepend_any(event_handler handler) = 0;
+  /// Removes every on_any() / prepend_any() handler, or only `id`.
+  virtual void off_any() = 0;
+  virtual void off_any(handler_id id) = 0;
+  /// Runs for each event this socket sends to its client: emit(), emit_args(),
+  /// emit_with_ack() and the emits of its socket_ref. Unlike Node, not for
+  /// broadcasts (io.emit, to(room).emit, ...) that reach this socket: those
+  /// are encoded once and go to the client's session without passing through
+  /// this socket's actor.
+  virtual handler_id on_any_outgoing(outgoing_handler handler) = 0;
+  virtual handler_id prepend_any_outgoing(outgoing_handler handler) = 0;
+  /// Removes every on_any_outgoing() handler, or only `id`.
+  virtual void off_any_outgoing() = 0;
+  virtual void off_any_outgoing(handler_id id) = 0;
   virtual void on_disconnecting(disconnect_handler handler) = 0;
   virtual void on_disconnect(disconnect_handler handler) = 0;
   /// Errors raised by packet middlewares.
@@ -69,6 +101,15 @@ public:
   /// after `timeout` (or when the socket disconnects).
   virtual void emit_with_ack(const std::string& event, json args,
                              std::chrono::milliseconds timeout, ack_callback done) = 0;
+  /// Node's socket.volatile: the next emit (or emit_with_ack) is dropped if
+  /// the client's transport cannot take it right now (a WebSocket write in
+  /// progress, no long-polling request waiting, a full write queue), e.g.
+  /// `s.volatile_().emit("pos", x, y)`. A volatile event is not kept for
+  /// connection state recovery. As in Node, the flag stays until that emit.
+  virtual socket& volatile_() = 0;
+  /// Node's socket.compress(): accepted, no effect (WebSocket
+  /// permessage-deflate is off in sio-actor).
+  virtual socket& compress(bool on) = 0;
 
   /// Joins the room(s). False if server_options::max_rooms_per_socket
   /// refused some of them (the rest are joined; a line is logged).

@@ -2,12 +2,15 @@
 // thread or actor: every call becomes a message to the socket's actor.
 #pragma once
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <utility>
 
 #include <caf/actor.hpp>
+#include <caf/fwd.hpp>
 
+#include "sio/ack.hpp"
 #include "sio/handshake.hpp"
 #include "sio/json.hpp"
 
@@ -30,6 +33,13 @@ public:
     emit_args(event, make_args(std::forward<Ts>(args)...));
   }
   void emit_args(const std::string& event, json args) const;
+  /// Emits and waits for the client's ack, wherever the socket lives (this
+  /// node or another of the cluster). `done` gets the client's answer, or
+  /// "operation has timed out" after `timeout`, or "socket has been
+  /// disconnected" (also when the socket is gone already). It runs in `in` (an
+  /// actor of the caller) or, when null, in a short-lived helper actor.
+  void emit_with_ack(const std::string& event, json args, std::chrono::milliseconds timeout,
+                     ack_callback done, caf::event_based_actor* in = nullptr) const;
   void join(const std::string& room) const;
   void leave(const std::string& room) const;
   /// Disconnects from this namespace; with close = true the whole connection.

@@ -26,6 +26,10 @@ using connect_timeout_atom = caf::atom_constant<caf::atom("sio_connto")>;
 // anyone -> socket actor (socket_ref, bulk operations); join / leave also
 // socket actor -> adapter (socketio/adapter.hpp, with the socket's id)
 using emit_atom = caf::atom_constant<caf::atom("sio_emit")>;
+// (event, args as MessagePack, timeout) -> (error, ack args as MessagePack):
+// socket_ref::emit_with_ack, maybe from another node (strings only: nothing
+// to register for the cluster)
+using emit_ack_atom = caf::atom_constant<caf::atom("sio_emitak")>;
 using join_atom = caf::atom_constant<caf::atom("sio_join")>;
 using leave_atom = caf::atom_constant<caf::atom("sio_leave")>;
 using disconnect_atom = caf::atom_constant<caf::atom("sio_disc")>;

@@ -1,5 +1,8 @@
 #include "socketio/socket_actor.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include <caf/all.hpp>
 
 #include "engineio/atoms.hpp"
@@ -33,6 +36,27 @@ bool is_truthy(const json& v) {
   return true;
 }
 
+/// A handler and the id off() removes it by.
+template <class F>
+struct registered {
+  handler_id id;
+  F fn;
+  bool once = false;
+};
+
+template <class F>
+using handler_list = std::vector<registered<F>>;
+
+/// Removes the entry `id`; true if there was one.
+template <class F>
+bool remove_handler(handler_list<F>& list, handler_id id) {
+  auto i = std::find_if(list.begin(), list.end(), [id](const auto& r) { return r.id == id; });
+  if (i == list.end())
+    return false;
+  list.erase(i);
+  return true;
+}
+
 /// Pending answer to an ack we asked a client for.
 struct pending_ack {
   ack_callback callback;            // our own emit_with_ack ...
@@ -58,10 +82,32 @@ public:
   bool connected() const noexcept override { return connected_; }
   bool recovered() const noexcept override { return cfg_.restored.has_value(); }
 
-  void on(const std::string& event, event_handler handler) override {
-    event_handlers_[event].push_back(std::move(handler));
+  handler_id on(const std::string& event, event_handler handler) override {
+    return add(event_handlers_[event], std::move(handler));
   }
-  void on_any(event_handler handler) override { any_handlers_.push_back(std::move(handler)); }
+  handler_id once(const std::string& event, event_handler handler) override {
+    return add(event_handlers_[event], std::move(handler), false, true);
+  }
+  void off(const std::string& event) override { event_handlers_.erase(event); }
+  void off(const std::string& event, handler_id id) override {
+    auto i = event_handlers_.find(event);
+    if (i != event_handlers_.end() && remove_handler(i->second, id) && i->second.empty())
+      event_handlers_.erase(i);
+  }
+  handler_id on_any(event_handler handler) override { return add(any_handlers_, std::move(handler)); }
+  handler_id prepend_any(event_handler handler) override {
+    return add(any_handlers_, std::move(handler), true);
+  }
+  void off_any() override { any_handlers_.clear(); }
+  void off_any(handler_id id) override { remove_handler(any_handlers_, id); }
+  handler_id on_any_outgoing(outgoing_handler handler) override {
+    return add(outgoing_handlers_, std::move(handler));
+  }
+  handler_id prepend_any_outgoing(outgoing_handler handler) override {
+    return add(outgoing_handlers_, std::move(handler), true);
+  }
+  void off_any_outgoing() override { outgoing_handlers_.clear(); }
+  void off_any_outgoing(handler_id id) override { remove_handler(outgoing_handlers_, id); }
   void on_disconnecting(disconnect_handler h) override { disconnecting_.push_back(std::move(h)); }
   void on_disconnect(disconnect_handler h) override { disconnect_.push_back(std::move(h)); }
   void on_error(std::function<void(sio::socket&, const std::string&)> h) override {
@@ -71,10 +117,14 @@ public:
   void forward_events_to(caf::actor target) override { forward_to_ = std::move(target); }
 
   void emit_args(const std::string& event, json args) override {
+    bool is_volatile = std::exchange(volatile_next_, false);
     if (!connected_)
       return;
-    if (!recovery_) {
-      write(make_event(nsp(), event, args));
+    notify_outgoing(event, args);
+    // A volatile event may be dropped, so it takes no offset (as a volatile
+    // broadcast): it is not kept for replay.
+    if (!recovery_ || is_volatile) {
+      write(make_event(nsp(), event, args), is_volatile);
       return;
     }
     // As Node: through the adapter, which numbers it and keeps it for replay.
@@ -87,16 +137,24 @@ public:
 
   void emit_with_ack(const std::string& event, json args, std::chrono::milliseconds timeout,
                      ack_callback done) override {
+    bool is_volatile = std::exchange(volatile_next_, false);
     if (!connected_) {
       if (done)
         done(ack_result{disconnected_error, json::array()});
       return;
     }
+    notify_outgoing(event, args);
     auto id = cfg_.ns->next_ack_id++;
     acks_[id] = pending_ack{std::move(done), {}, false};
     delayed_send(this, timeout, ack_timeout_atom::value, id);
-    write(make_event(nsp(), event, args, id));
+    write(make_event(nsp(), event, args, id), is_volatile);
   }
+
+  sio::socket& volatile_() override {
+    volatile_next_ = true;
+    return *this;
+  }
+  sio::socket& compress(bool) override { return *this; } // permessage-deflate is off
 
   bool join(const std::string& room) override { return join(std::vector<std::string>{room}); }
   bool join(const std::vector<std::string>& rooms) override {
@@ -164,6 +222,16 @@ public:
       [=](engine_closed_atom, const std::string& reason) { finish(reason); },
       [=](emit_atom, const std::string& event, const std::string& args) {
         emit_args(event, util::from_bytes(args)); // from a socket_ref, maybe on another node
+      },
+      // socket_ref::emit_with_ack, maybe from another node: answers
+      // (error, ack args as bytes) once the client answers, the timeout
+      // passes or the socket disconnects.
+      [=](emit_ack_atom, const std::string& event, const std::string& args,
+          caf::timespan timeout) {
+        auto rp = make_response_promise();
+        emit_with_ack(event, util::from_bytes(args),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
+                      [rp](ack_result r) mutable { rp.deliver(r.error, util::to_bytes(r.args)); });
       },
       [=](join_atom, const std::vector<std::string>& rooms) { join(rooms); },
       [=](leave_atom, const std::string& room) { leave(room); },
@@ -401,12 +469,39 @@ private:
       send(forward_to_, event_message{ev.name, ev.args, ev.ack, ref()});
       return;
     }
-    for (auto& h : any_handlers_)
-      guarded("on_any handler", [&] { h(*this, ev); });
+    if (!any_handlers_.empty()) {
+      auto any = any_handlers_; // a handler may add or remove handlers (Node copies too)
+      for (auto& h : any)
+        guarded("on_any handler", [&] { h.fn(*this, ev); });
+    }
     auto i = event_handlers_.find(ev.name);
-    if (i != event_handlers_.end())
-      for (auto& h : i->second)
-        guarded("handler", [&] { h(*this, ev); });
+    if (i == event_handlers_.end())
+      return;
+    auto handlers = i->second;
+    for (auto& h : handlers) {
+      if (h.once)
+        off(ev.name, h.id); // before it runs, as Node's once()
+      guarded("handler", [&] { h.fn(*this, ev); });
+    }
+  }
+
+  template <class F>
+  handler_id add(handler_list<F>& list, F fn, bool first = false, bool once = false) {
+    auto id = ++last_handler_id_;
+    registered<F> entry{id, std::move(fn), once};
+    if (first)
+      list.insert(list.begin(), std::move(entry));
+    else
+      list.push_back(std::move(entry));
+    return id;
+  }
+
+  void notify_outgoing(const std::string& event, const json& args) {
+    if (outgoing_handlers_.empty())
+      return;
+    auto handlers = outgoing_handlers_;
+    for (auto& h : handlers)
+      guarded("on_any_outgoing handler", [&] { h.fn(*this, event, args); });
   }
 
   void on_ack(packet& p) {
@@ -463,8 +558,12 @@ private:
   const bool recovery_;
   json data_ = nullptr;
   std::set<std::string> rooms_;
-  std::unordered_map<std::string, std::vector<event_handler>> event_handlers_;
-  std::vector<event_handler> any_handlers_;
+  std::unordered_map<std::string, handler_list<event_handler>> event_handlers_;
+  handler_list<event_handler> any_handlers_;
+  handler_list<outgoing_handler> outgoing_handlers_;
+  handler_id last_handler_id_ = 0;
+  /// volatile_() was called: the next emit is volatile.
+  bool volatile_next_ = false;
   std::vector<disconnect_handler> disconnecting_;
   std::vector<disconnect_handler> disconnect_;
   std::vector<std::function<void(sio::socket&, const std::string&)>> error_handlers_;
