@@ -129,6 +129,8 @@ class LabClient {
     }
     const sock = io(this.url, opts);
     this.sock = sock;
+    // With connection state recovery on (sio-chat's default) a replayable
+    // event has one more argument, its offset, last: only the text is read.
     sock.on('chat message', (msg) => this.onChat(msg));
     sock.on('disconnect', (reason) => {
       this.connected = false;
@@ -254,10 +256,13 @@ class ClientPool {
 
 /// Sends `rate` messages per second, round robin over `senders()`. Each
 /// message's recipients are fixed when it is sent by `plan(sender)`, which
-/// returns { phase, expected: [clients], room } (room: a to-room message).
+/// returns { phase, expected: [clients], room, ...tags } (room: a to-room
+/// message; tags are kept on the message). Of `expected`, the clients for which
+/// `expect(client)` holds count (default: connected now). Each message also
+/// records the node its sender was on (senderNode).
 class Traffic {
-  constructor({ ledger, rate, senders, plan, kind = 'broadcast' }) {
-    Object.assign(this, { ledger, rate, senders, plan, kind });
+  constructor({ ledger, rate, senders, plan, kind = 'broadcast', expect = (c) => c.connected }) {
+    Object.assign(this, { ledger, rate, senders, plan, kind, expect });
     this.sent = [];
     this.timer = null;
     this.rr = 0;
@@ -286,8 +291,9 @@ class Traffic {
     if (senders.length === 0)
       return;
     const sender = senders[this.rr++ % senders.length];
-    const { phase, expected, room } = this.plan(sender);
-    const m = this.ledger.create({ kind: this.kind, phase, sender: sender.id, expected: expected.filter((c) => c.connected).map((c) => c.id) });
+    const { phase, expected, room, ...tags } = this.plan(sender);
+    const m = this.ledger.create({ kind: this.kind, phase, sender: sender.id, expected: expected.filter(this.expect).map((c) => c.id) });
+    Object.assign(m, tags, { senderNode: sender.node });
     const text = `lab:${m.id}:${m.sentAt.toFixed(3)}`;
     if (room !== undefined)
       sender.sock.emit('to-room', [room, text]);
