@@ -5,6 +5,7 @@
 // when it set res.skipped (a reason).
 
 const { Traffic } = require('./clients');
+const { recovery } = require('./recovery');
 const { now, delay, waitUntil, withTimeout, percentile, round, fmtMs } = require('./util');
 
 const ACK_TIMEOUT = 8000;
@@ -516,6 +517,6 @@ async function scaleOut(lab, res) {
     + `${lab.nginx ? `; nginx reload, new clients landed ${JSON.stringify(res.figures.nginxNewClients)}` : ''}`;
 }
 
-const SCENARIOS = { broadcast, rooms, fetch, crash, partition, 'scale-out': scaleOut };
+const SCENARIOS = { broadcast, rooms, fetch, crash, recovery, partition, 'scale-out': scaleOut };
 
 module.exports = { SCENARIOS };
