@@ -223,13 +223,35 @@ async function waitBack(batch) {
   return waitUntil(() => batch.every((c) => c.connected || c.closing), BACK_TIMEOUT, 20);
 }
 
-function movesFigures(moves) {
+/// `msgs` sent while the client of move `mv` was away (disconnect to
+/// connect): how many were due to it, and how many it got (after its return).
+function awayCounts(mv, msgs) {
+  const end = mv.backMs === null ? Infinity : mv.t + mv.backMs;
+  let due = 0;
+  let delivered = 0;
+  for (const m of msgs) {
+    if (m.sentAt < mv.t || m.sentAt > end || !m.expected.has(mv.client))
+      continue;
+    due += 1;
+    if (m.recv.has(mv.client))
+      delivered += 1;
+  }
+  return { due, delivered };
+}
+
+function movesFigures(moves, msgs) {
   const back = moves.filter((m) => m.backMs !== null);
   const rec = back.filter((m) => m.recovered);
   const reasons = {};
   for (const m of moves)
     reasons[m.reason] = (reasons[m.reason] || 0) + 1;
   const ms = (list, p) => round(percentile(list.map((m) => m.backMs), p), 0);
+  const away = { due: 0, delivered: 0 };
+  for (const m of moves) {
+    const a = awayCounts(m, msgs);
+    away.due += a.due;
+    away.delivered += a.delivered;
+  }
   return {
     moves: moves.length,
     recovered: rec.length,
@@ -239,7 +261,10 @@ function movesFigures(moves) {
     unexpected: moves.filter((m) => !m.expected).length,
     reasons,
     recoveredMs: { p50: ms(rec, 50), max: ms(rec, 100) },
-    backMs: { p50: ms(back, 50), max: ms(back, 100) },
+    freshMs: { p50: ms(back.filter((m) => !m.recovered), 50), max: ms(back.filter((m) => !m.recovered), 100) },
+    // Chat messages sent while a moved client was away: due to it / delivered
+    // to it (by the replay after the reconnect).
+    sentWhileAway: away,
     attemptsMax: Math.max(0, ...moves.map((m) => m.attempts)),
     // Recovered / fresh by how many times the client had moved before (a
     // client that already moved once carries a pid issued by another node).
@@ -426,7 +451,7 @@ async function recovery(lab, res) {
     check(res, warmup.missing === 0 && warmup.duplicates === 0, `before the first move: ${warmup.missing} missing, ${warmup.duplicates} duplicates`);
     for (const p of phases) {
       const moves = ctx.moves.slice(p.m0, p.m1);
-      const mv = movesFigures(moves);
+      const mv = movesFigures(moves, msgs);
       // Messages of the phase and of the quiet time after it.
       const pm = msgs.filter((m) => m.phase === p.name || m.phase === `after-${p.name}`);
       const rooms = lab.ledger.summarize(probes[p.name]);
@@ -458,8 +483,10 @@ async function recovery(lab, res) {
         : p.name === 'rolling' ? `rolling restart of ${f.steps.map((s) => s.node).join(',')} (SIGTERM)`
           : `crash (kill -9 ${f.steps.map((s) => s.node).join(',')})`;
       let text = `${what}: ${mv.moves} moves, recovered ${mv.recovered}, fresh ${mv.fresh}`
-        + `${mv.notBack ? `, not back ${mv.notBack}` : ''}, disconnect->recovered p50 ${fmtMs(mv.recoveredMs.p50)} max ${fmtMs(mv.recoveredMs.max)}, `
-        + `rooms ${rooms.delivered}/${rooms.expected}; `;
+        + `${mv.notBack ? `, not back ${mv.notBack}` : ''}`
+        + `${mv.recovered ? `, disconnect->recovered p50 ${fmtMs(mv.recoveredMs.p50)} max ${fmtMs(mv.recoveredMs.max)}` : ''}`
+        + `${mv.fresh ? `, disconnect->fresh p50 ${fmtMs(mv.freshMs.p50)} max ${fmtMs(mv.freshMs.max)}` : ''}`
+        + `, sent while away ${mv.sentWhileAway.delivered}/${mv.sentWhileAway.due} delivered, rooms kept ${rooms.delivered}/${rooms.expected}; `;
       if (p.name === 'crash') {
         const x = f.deadOriginDelivery;
         text += `from survivors' clients ${d.delivered}/${d.expected} delivered, missing ${d.missing}, dup ${d.duplicates}; `
