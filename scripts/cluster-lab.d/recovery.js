@@ -477,6 +477,19 @@ async function recovery(lab, res) {
         check(res, d.missing === 0, `${label}: ${d.missing} of ${d.expected} deliveries missing`);
       }
       check(res, d.duplicates === 0, `${label}: ${d.duplicates} duplicate deliveries`);
+      // Where the missing pairs fall relative to the missing client's move.
+      f.missingVsMove = [];
+      for (const m of pm) {
+        for (const cid of m.expected) {
+          if (m.recv.has(cid) || f.missingVsMove.length >= 8)
+            continue;
+          const own = moves.filter((x) => x.client === cid);
+          const near = own.sort((a, b) => Math.abs(a.t - m.sentAt) - Math.abs(b.t - m.sentAt))[0];
+          f.missingVsMove.push({ msg: m.id, client: cid, sender: m.sender, senderNode: lab.nodes[m.senderNode].name,
+            sentMsAfterDisconnect: near ? round(m.sentAt - near.t, 1) : null, backMs: near ? round(near.backMs, 0) : null,
+            from: near ? near.from : null, to: near ? near.to : null, recovered: near ? near.recovered : null });
+        }
+      }
       res.figures[p.name] = f;
       const what = p.name === 'move' ? 'move (transport dropped, old node up, pid issued by it)'
         : p.name === 'move-again' ? 'move again (same, pid issued by another node)'
