@@ -7,35 +7,14 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { io } = require('socket.io-client');
-const { startServer, waitFor, withTimeout, delay } = require('./lib/harness');
-const { tlsArgs } = require('./lib/cluster-certs');
+const { waitFor, withTimeout, delay } = require('./lib/harness');
+const { startClusterNode, waitForMembers } = require('./lib/cluster-nodes');
 
 const WAIT = 10000;
 const clients = new Set();
 
-async function startNode(join = [], binary = 'sio-chat') {
-  const args = ['--cluster-listen', '127.0.0.1:0', ...join.flatMap((a) => ['--join', a]), ...tlsArgs()];
-  const node = await startServer(binary, args);
-  await waitFor(() => /cluster endpoint (\S+)/.test(node.stdout()), WAIT, 'cluster endpoint line');
-  node.clusterAddress = /cluster endpoint (\S+)/.exec(node.stdout())[1];
-  return node;
-}
-
-/// Resolves when the node's log says the cluster has `n` nodes (it logs each change).
-function waitForMembers(node, n) {
-  return waitFor(() => {
-    const all = [...node.stderr().matchAll(/\((\d+) nodes\)|left/g)];
-    if (all.length === 0)
-      return n === 1;
-    // The last "(k nodes)" after the last "left" line tells the current size.
-    const lines = node.stderr().split('\n').filter((l) => /joined \(\d+ nodes\)| left /.test(l));
-    let size = 1;
-    for (const line of lines) {
-      const m = /joined \((\d+) nodes\)/.exec(line);
-      size = m ? Number(m[1]) : size - 1;
-    }
-    return size === n;
-  }, WAIT, `${node.clusterAddress} sees ${n} nodes`);
+function startNode(join = [], binary = 'sio-chat') {
+  return startClusterNode(binary, { join });
 }
 
 function connect(node) {

@@ -10,6 +10,7 @@ const assert = require('node:assert/strict');
 const { io } = require('socket.io-client');
 
 const { startServer, waitFor, waitForEvent, delay } = require('./lib/harness');
+const { startClusterNode, waitForMembers } = require('./lib/cluster-nodes');
 const { ack, unique } = require('./lib/sio-helpers');
 
 const WINDOW_MS = 1500;
@@ -265,24 +266,18 @@ describe('connection state recovery with middlewares not skipped', () => {
 });
 
 describe('connection state recovery across a cluster: back on another node', () => {
-  const { tlsArgs } = require('./lib/cluster-certs');
   let a;
   let b;
   const sockets = [];
 
-  async function startNode(join) {
-    const node = await startServer('sio-test-server', ['--recovery-window', '5000',
-      '--cluster-listen', '127.0.0.1:0', ...join.flatMap((j) => ['--join', j]), ...tlsArgs()]);
-    await waitFor(() => /cluster endpoint (\S+)/.test(node.stdout()), 10000, 'cluster endpoint line');
-    node.clusterAddress = /cluster endpoint (\S+)/.exec(node.stdout())[1];
-    return node;
+  function startNode(join) {
+    return startClusterNode('sio-test-server', { join, args: ['--recovery-window', '5000'] });
   }
 
   before(async () => {
     a = await startNode([]);
     b = await startNode([a.clusterAddress]);
-    await waitFor(() => /joined \(2 nodes\)/.test(a.stderr()) && /joined \(2 nodes\)/.test(b.stderr()),
-      10000, 'a mesh of 2');
+    await Promise.all([waitForMembers(a, 2), waitForMembers(b, 2)]);
   });
   after(async () => {
     for (const s of sockets)
@@ -353,5 +348,127 @@ describe('connection state recovery across a cluster: back on another node', () 
     await waitFor(() => news.length === 5, 5000, { label: 'news 4 at X on B' });
     await delay(200);
     assert.equal(news.length, 5);
+  });
+});
+
+describe('connection state recovery across a cluster: the node it was on stops or dies', () => {
+  const nodes = [];
+  const sockets = [];
+
+  async function mesh() {
+    const args = ['--recovery-window', '5000'];
+    const a = await startClusterNode('sio-test-server', { args });
+    const b = await startClusterNode('sio-test-server', { join: [a.clusterAddress], args });
+    nodes.push(a, b);
+    await Promise.all([waitForMembers(a, 2), waitForMembers(b, 2)]);
+    return { a, b };
+  }
+
+  async function connected(node, label) {
+    const s = io(node.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    s.label = label;
+    sockets.push(s);
+    await waitForEvent(s, 'connect', 5000, { label: `connect of ${label}`, rejectOn: ['connect_error'] });
+    return s;
+  }
+
+  async function comeBackOn(socket, node) {
+    socket.io.uri = node.url; // as a proxy would send it elsewhere
+    const back = waitForEvent(socket, 'connect', 5000, { label: `${socket.label} back on ${node.url}` });
+    socket.connect();
+    await back;
+  }
+
+  after(async () => {
+    for (const s of sockets)
+      s.disconnect();
+    for (const n of nodes)
+      if (n.alive())
+        await n.stop();
+  });
+
+  test('graceful stop (SIGTERM): id, rooms, data and every event, the stopped node\'s own included', async () => {
+    const { a, b } = await mesh();
+    const room = unique('stop');
+    const x = await connected(a, 'X');
+    const y = await connected(b, 'Y');
+    const news = collect(x, 'news');
+    const bursts = collect(x, 'burst');
+    await ack(x, 'join', room);
+    await ack(x, 'set-note', 'kept');
+    await ack(y, 'to-room', room, 'news', 0);
+    await waitFor(() => news.length === 1, 5000, { label: 'first news at X' });
+    // A burst of X's own events on A; A stops after the 10th reached X: the
+    // rest only A has, and it hands them over as it stops.
+    const N = 2000;
+    const idBefore = x.id;
+    const gone = waitForEvent(x, 'disconnect', 10000, { label: 'X cut by the stop' });
+    let stopping = null;
+    x.on('burst', () => {
+      if (stopping === null && bursts.length >= 10)
+        stopping = a.stop();
+    });
+    x.emit('emit-burst', N);
+    await gone;
+    await stopping;
+    await waitForMembers(b, 1);
+    for (let i = 1; i <= 3; i++)
+      await ack(y, 'to-room', room, 'news', i);
+    await comeBackOn(x, b);
+    assert.equal(x.recovered, true, 'recovered on B');
+    assert.equal(x.id, idBefore, 'same id');
+    await waitFor(() => bursts.length >= N && news.length >= 4, 5000, {
+      label: `all at X (bursts ${bursts.length}/${N}, news ${news.length}/4)`,
+    });
+    await delay(200);
+    assert.deepEqual(bursts.map((args) => args[0]), Array.from({ length: N }, (_, i) => i),
+      'the stopped node\'s own events: all, once, in order');
+    assert.deepEqual(news.map((args) => args[0]), [0, 1, 2, 3], 'room broadcasts: all, once, in order');
+    const me = await ack(x, 'whoami');
+    assert.deepEqual(me.data, { note: 'kept' }, 'data kept');
+    assert.deepEqual((await ack(x, 'rooms')).sort(), [idBefore, room].sort(), 'rooms kept');
+  });
+
+  test('kill -9: connected and already-away clients recover on the survivor with what reached it', async () => {
+    const { a, b } = await mesh();
+    const room = unique('crash');
+    const away = await connected(a, 'away');   // cut before the crash
+    const live = await connected(a, 'live');   // connected when A dies
+    const onA = await connected(a, 'onA');     // broadcasts from A
+    const y = await connected(b, 'Y');         // broadcasts from B
+    const got = new Map();
+    for (const s of [away, live]) {
+      got.set(s, collect(s, 'news'));
+      await ack(s, 'join', room);
+      await ack(s, 'set-note', s.label);
+    }
+    await ack(y, 'to-room', room, 'news', 'b0');
+    await waitFor(() => [away, live].every((s) => got.get(s).length === 1), 5000, { label: 'b0 at both' });
+    const ids = new Map([[away, away.id], [live, live.id]]);
+
+    // `away` loses its transport; A then broadcasts (that reaches B's log), and dies.
+    const cut = await dropTransport(away, onA);
+    void cut;
+    await ack(onA, 'to-room', room, 'news', 'a1');
+    await waitFor(() => got.get(live).length === 2, 5000, { label: 'a1 at live' });
+    const liveGone = waitForEvent(live, 'disconnect', 5000, { label: 'live cut by the crash' });
+    a.kill('SIGKILL');
+    await liveGone;
+    await waitForMembers(b, 1);
+    await ack(y, 'to-room', room, 'news', 'b2');
+
+    for (const s of [away, live]) {
+      await comeBackOn(s, b);
+      assert.equal(s.recovered, true, `${s.label} recovered on B`);
+      assert.equal(s.id, ids.get(s), `${s.label}: same id`);
+      const me = await ack(s, 'whoami');
+      assert.deepEqual(me.data, { note: s.label }, `${s.label}: data kept`);
+      assert.deepEqual((await ack(s, 'rooms')).sort(), [ids.get(s), room].sort(), `${s.label}: rooms kept`);
+    }
+    await waitFor(() => [away, live].every((s) => got.get(s).length === 3), 5000, { label: 'b2 at both' });
+    await delay(200);
+    assert.deepEqual(got.get(away).map((args) => args[0]), ['b0', 'a1', 'b2'],
+      'away: the dead node\'s broadcast that reached B, and B\'s, once, in order');
+    assert.deepEqual(got.get(live).map((args) => args[0]), ['b0', 'a1', 'b2'], 'live: once, in order');
   });
 });

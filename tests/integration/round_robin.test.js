@@ -6,20 +6,16 @@
 // polling-only clients work without a single "Session ID unknown".
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startServer, waitFor } = require('./lib/harness');
-const { tlsArgs } = require('./lib/cluster-certs');
+const { waitFor } = require('./lib/harness');
+const { startClusterNode, waitForMembers } = require('./lib/cluster-nodes');
 const { startNginx } = require('./lib/nginx');
 const { ClientPool, ack, recorder } = require('./lib/sio-helpers');
 
 const polling = { name: 'polling', options: { transports: ['polling'] } };
 const upgrade = { name: 'polling+upgrade', options: { transports: ['polling', 'websocket'], upgrade: true }, upgrade: true };
 
-async function startNode(join = []) {
-  const args = ['--cluster-listen', '127.0.0.1:0', ...join.flatMap((a) => ['--join', a]), ...tlsArgs()];
-  const node = await startServer('sio-test-server', args);
-  await waitFor(() => /cluster endpoint (\S+)/.test(node.stdout()), 10000, 'cluster endpoint line');
-  node.clusterAddress = /cluster endpoint (\S+)/.exec(node.stdout())[1];
-  return node;
+function startNode(join = []) {
+  return startClusterNode('sio-test-server', { join });
 }
 
 describe('nginx round-robin (no ip_hash) in front of two nodes', () => {
@@ -27,8 +23,7 @@ describe('nginx round-robin (no ip_hash) in front of two nodes', () => {
   before(async () => {
     a = await startNode();
     b = await startNode([a.clusterAddress]);
-    await waitFor(() => /joined \(2 nodes\)/.test(a.stderr()) && /joined \(2 nodes\)/.test(b.stderr()),
-      10000, 'both nodes see each other');
+    await Promise.all([waitForMembers(a, 2), waitForMembers(b, 2)]);
     nginx = await startNginx([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], { method: 'round-robin' });
   });
   after(async () => {

@@ -10,6 +10,7 @@ const assert = require('node:assert/strict');
 const { io } = require('socket.io-client');
 
 const { startServer, waitFor, waitForEvent, delay } = require('./lib/harness');
+const { startClusterNode, waitForMembers } = require('./lib/cluster-nodes');
 const { TRANSPORTS, ClientPool, ack } = require('./lib/sio-helpers');
 
 /// Every `event` `socket` receives, as argument lists.
@@ -159,24 +160,18 @@ for (const transport of TRANSPORTS) {
 }
 
 describe('socket_ref::emit_with_ack across a cluster', () => {
-  const { tlsArgs } = require('./lib/cluster-certs');
   let a;
   let b;
   const sockets = [];
 
-  async function startNode(join) {
-    const node = await startServer('sio-test-server', ['--cluster-listen', '127.0.0.1:0',
-      ...join.flatMap((j) => ['--join', j]), ...tlsArgs()]);
-    await waitFor(() => /cluster endpoint (\S+)/.test(node.stdout()), 10000, 'cluster endpoint line');
-    node.clusterAddress = /cluster endpoint (\S+)/.exec(node.stdout())[1];
-    return node;
+  function startNode(join) {
+    return startClusterNode('sio-test-server', { join });
   }
 
   before(async () => {
     a = await startNode([]);
     b = await startNode([a.clusterAddress]);
-    await waitFor(() => /joined \(2 nodes\)/.test(a.stderr()) && /joined \(2 nodes\)/.test(b.stderr()),
-      10000, 'a mesh of 2');
+    await Promise.all([waitForMembers(a, 2), waitForMembers(b, 2)]);
   });
   after(async () => {
     for (const s of sockets)

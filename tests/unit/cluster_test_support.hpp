@@ -631,6 +631,18 @@ fake_adapter(sio::socketio::adapter_actor::pointer self, std::string nsp,
       rec->misrouted.add("add_recovered");
     },
     [=](relay_atom, const caf::actor&, const caf::message&) { rec->misrouted.add("relay"); },
+    [=](checkpoint_atom, const persisted_session&) { rec->misrouted.add("checkpoint"); },
+    [=](forget_atom, const std::string&, std::uint64_t) { rec->misrouted.add("forget"); },
+    [=](replica_atom, const persisted_session&, const std::string&, replica_kind) {
+      rec->misrouted.add("replica");
+    },
+    [=](owner_gone_atom, const std::string&) {}, // every member that leaves tells every adapter
+    [=](sync_replicas_atom, const std::string&) {}, // every member that joins, too
+    [=](flush_atom) { return true; },
+    [=](take_replica_atom, const std::string&, const std::string&) {
+      rec->misrouted.add("take_replica");
+      return std::optional<persisted_session>{};
+    },
   };
 }
 

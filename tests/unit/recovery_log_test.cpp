@@ -49,6 +49,17 @@ std::string deliver(recovery_log& log, const std::string& origin, std::uint64_t 
   return offset;
 }
 
+persisted_session make_session(std::string pid, std::string sid, std::vector<std::string> rooms,
+                               sio::json data, std::uint64_t generation = 0) {
+  persisted_session s;
+  s.pid = std::move(pid);
+  s.sid = std::move(sid);
+  s.rooms = std::move(rooms);
+  s.data = std::move(data);
+  s.generation = generation;
+  return s;
+}
+
 } // namespace
 
 TEST_CASE("recovery offsets: encode and decode are exact and strict", "[recovery]") {
@@ -73,7 +84,7 @@ TEST_CASE("recovery log: a socket misses what came after its offset, in its room
   deliver(log, "other", 5, {}, "b", now);       // namespace-wide, from another node
   deliver(log, "me", log.next_seq(), {"x"}, "c", now); // a room it is not in
   deliver(log, "me", log.next_seq(), {"r"}, "d", now);
-  log.persist(persisted_session{"pid1", "sid1", {"sid1", "r"}, sio::json{{"k", 1}}, {}}, now);
+  log.persist(make_session("pid1", "sid1", {"sid1", "r"}, sio::json{{"k", 1}}), now);
   auto s = log.take("pid1", seen, now);
   REQUIRE(s);
   CHECK(s->sid == "sid1");
@@ -107,9 +118,9 @@ TEST_CASE("recovery log: the bounds drop the oldest, and then a fresh socket", "
   for (int i = 3; i <= 5; ++i)
     deliver(log, "me", log.next_seq(), {}, std::to_string(i), now);
   CHECK(log.event_count() == 3);
-  log.persist(persisted_session{"p", "s", {"s"}, nullptr, {}}, now);
+  log.persist(make_session("p", "s", {"s"}, nullptr), now);
   CHECK_FALSE(log.take("p", first, now)); // "2" is gone: no partial replay
-  log.persist(persisted_session{"p", "s", {"s"}, nullptr, {}}, now);
+  log.persist(make_session("p", "s", {"s"}, nullptr), now);
   auto back = log.take("p", second, now);
   REQUIRE(back);
   CHECK(texts(log.missed(*decode_offset(second), back->rooms))
@@ -120,9 +131,9 @@ TEST_CASE("recovery log: the window expires sessions and events", "[recovery]") 
   auto now = clock_type::now();
   recovery_log log{"me", small()};
   auto seen = deliver(log, "me", log.next_seq(), {}, "1", now);
-  log.persist(persisted_session{"p", "s", {"s"}, nullptr, {}}, now);
+  log.persist(make_session("p", "s", {"s"}, nullptr), now);
   CHECK_FALSE(log.take("p", seen, now + 1001ms));
-  log.persist(persisted_session{"q", "t", {"t"}, nullptr, {}}, now);
+  log.persist(make_session("q", "t", {"t"}, nullptr), now);
   log.expire(now + 1001ms);
   CHECK(log.session_count() == 0);
   CHECK(log.event_count() == 0);
@@ -135,7 +146,7 @@ TEST_CASE("recovery log: sessions are bounded, the oldest go first", "[recovery]
   recovery_log log{"me", o};
   auto seen = deliver(log, "me", log.next_seq(), {}, "1", now);
   for (auto pid : {"p1", "p2", "p3"})
-    log.persist(persisted_session{pid, pid, {}, nullptr, {}}, now);
+    log.persist(make_session(pid, pid, {}, nullptr), now);
   CHECK(log.session_count() == 2);
   CHECK_FALSE(log.take("p1", seen, now));
   CHECK(log.take("p3", seen, now));
@@ -153,7 +164,7 @@ TEST_CASE("recovery: another node's own events merge in by origin number", "[rec
   deliver(there, "a", 2, {"s"}, "a2", now, true);
   deliver(there, "a", 3, {}, "a3", now);
   deliver(there, "a", 4, {"s"}, "a4", now, true);
-  auto theirs = there.missed(*decode_offset(at), {"s"}, true);
+  auto theirs = there.missed(*decode_offset(at), {"s"}, recovery_log::which::only_local);
   CHECK(texts(theirs) == std::vector<std::string>{"a2", "a4"});
   auto merged = merge_by_origin(here.missed(*decode_offset(at), {"s"}), theirs);
   CHECK(texts(merged) == std::vector<std::string>{"b1", "a2", "a3", "a4"});
@@ -165,4 +176,76 @@ TEST_CASE("recovery: Node's recoverable disconnect reasons", "[recovery]") {
     CHECK(is_recoverable_reason(r));
   for (auto r : {"client namespace disconnect", "server namespace disconnect", "parse error"})
     CHECK_FALSE(is_recoverable_reason(r));
+}
+
+TEST_CASE("recovery replicas: restorable only once the socket left or its node is gone",
+          "[recovery]") {
+  auto now = clock_type::now();
+  recovery_log log{"b", small()};
+  auto at = deliver(log, "a", 1, {}, "a1", now);
+  deliver(log, "a", 2, {"r"}, "a2", now);
+  log.keep_replica(make_session("p", "s", {"s", "r"}, sio::json{{"k", 1}}), "A:1",
+                   replica_kind::connected, now);
+  CHECK(log.replica_owner("p") == "A:1");
+  // Live on its node: a second connection with its pid gets no copy.
+  CHECK_FALSE(log.take_replica("p", at, false, now));
+  CHECK(log.replica_count() == 1);
+  // Its node is gone: restorable, with what this node's log has since `at`.
+  log.owner_gone("A:1", now);
+  auto s = log.take_replica("p", at, false, now);
+  REQUIRE(s);
+  CHECK(s->sid == "s");
+  CHECK(s->data == sio::json{{"k", 1}});
+  CHECK(s->moved);
+  CHECK(texts(log.missed(*decode_offset(at), s->rooms, recovery_log::which::not_local))
+        == std::vector<std::string>{"a2"});
+  CHECK(log.replica_count() == 0); // once
+}
+
+TEST_CASE("recovery replicas: generations, forget, the window", "[recovery]") {
+  auto now = clock_type::now();
+  recovery_log log{"b", small()};
+  auto at = deliver(log, "a", 1, {}, "a1", now);
+  // Restored on C (generation 1) before A's last message (generation 0) arrived.
+  log.keep_replica(make_session("p", "s", {"s", "new"}, nullptr, 1), "C:1",
+                   replica_kind::connected, now);
+  log.keep_replica(make_session("p", "s", {"s", "old"}, nullptr, 0), "A:1",
+                   replica_kind::disconnected, now);
+  CHECK(log.replica_owner("p") == "C:1");
+  CHECK_FALSE(log.take_replica("p", at, false, now)); // live on C
+  // The owner answered "unreachable": restorable at once.
+  auto s = log.take_replica("p", at, true, now);
+  REQUIRE(s);
+  CHECK(s->rooms == std::vector<std::string>{"s", "new"});
+  // Forget drops it; a disconnected one expires with the window.
+  log.keep_replica(make_session("q", "t", {"t"}, nullptr), "A:1", replica_kind::connected, now);
+  log.keep_replica(make_session("q", "", {}, nullptr), "A:1", replica_kind::forget, now);
+  CHECK(log.replica_count() == 0);
+  log.keep_replica(make_session("x", "y", {"y"}, nullptr), "A:1", replica_kind::disconnected, now);
+  log.expire(now + 1500ms);
+  CHECK(log.replica_count() == 0);
+  // Bounded: beyond max_replicas a socket is recoverable from its node only.
+  auto opts = small();
+  opts.max_replicas = 2;
+  recovery_log bounded{"b", opts};
+  for (auto pid : {"1", "2", "3"})
+    bounded.keep_replica(make_session(pid, pid, {}, nullptr), "A:1", replica_kind::connected, now);
+  CHECK(bounded.replica_count() == 2);
+}
+
+TEST_CASE("recovery: a log that started after the offset does not cover it; merging drops "
+          "what both logs have",
+          "[recovery]") {
+  auto now = clock_type::now();
+  recovery_log old_node{"w", small()};
+  auto at = deliver(old_node, "s", 1, {}, "s1", now);
+  deliver(old_node, "s", 2, {}, "s2", now);
+  deliver(old_node, "s", 3, {}, "s3", now);
+  recovery_log new_node{"r", small()}; // started after s2
+  deliver(new_node, "s", 3, {}, "s3", now);
+  CHECK(old_node.covers(at));
+  CHECK_FALSE(new_node.covers(at)); // s2 happened before it started
+  auto merged = merge_by_origin(new_node.missed(*decode_offset(at), {"x"}),
+                                old_node.missed(*decode_offset(at), {"x"}));
+  CHECK(texts(merged) == std::vector<std::string>{"s2", "s3"});
 }

@@ -23,6 +23,9 @@ struct recovery_options {
   std::size_t max_log_bytes = 16 * 1024 * 1024;
   /// Disconnected sockets kept per namespace; the oldest go first.
   std::size_t max_sessions = 100000;
+  /// In a cluster: other nodes' sockets whose state is kept here in case
+  /// their node dies (beyond it, a socket is recoverable only from its node).
+  std::size_t max_replicas = 200000;
 };
 
 } // namespace sio

@@ -37,6 +37,11 @@ struct primary_options {
   std::vector<std::string> worker_command;
   /// SIGTERM: how long workers get to close their sessions before SIGKILL.
   std::chrono::milliseconds stop_timeout{10000};
+  /// Rolling restart (SIGHUP): after a new worker reported, how long before
+  /// the next old worker stops: the clients of the one just replaced come
+  /// back meanwhile and recover their sockets from the workers still
+  /// running (connection state recovery), and the newcomer meets every member.
+  std::chrono::milliseconds rolling_pause{2000};
   /// Name in log lines.
   std::string name = "sio-actor";
   /// The primary's cluster (workers join it) without TLS; see

@@ -54,12 +54,25 @@ struct cluster_state {
   // (or failed at their deadline), id -> (tag, promise)
   std::map<std::uint64_t, std::pair<std::string, caf::response_promise>> pending_routes;
   std::uint64_t next_route = 0;
+  // replica requests (connection state recovery) waiting until the members
+  // this node is contacting have joined: a node that just started knows only
+  // some members, and the copy may be with the others. id -> request
+  struct replica_ask {
+    std::string nsp, pid, offset;
+    caf::typed_response_promise<remote_session> promise;
+    caf::timestamp deadline;
+  };
+  std::map<std::uint64_t, replica_ask> replica_asks;
+  caf::timestamp last_join{}; // when the last member joined
+  std::uint64_t next_replica_ask = 0;
   // tags of members that left: their sessions are gone, a route fails at once
   std::set<std::string> departed_tags;
   static inline const char* name = "sio.cluster";
 };
 
 using route_expired_atom = caf::atom_constant<caf::atom("sio_rtexp")>;
+/// A replica request waiting for contacts in flight: try it again.
+using replica_ask_atom = caf::atom_constant<caf::atom("sio_rpask")>;
 /// A lost member that should have dialed us again by now: we dial it ourselves.
 using redial_overdue_atom = caf::atom_constant<caf::atom("sio_rdovr")>;
 
@@ -93,6 +106,37 @@ void announce_members(cluster_actor* self) {
   self->state.cfg.members_changed(std::move(addresses));
 }
 
+/// Every member's replica of `pid`: the first copy found answers; the
+/// others only drop theirs (a pid restores once).
+void ask_members_for_replica(cluster_actor* self, const std::string& nsp, const std::string& pid,
+                             const std::string& offset,
+                             caf::typed_response_promise<remote_session> rp) {
+  if (self->state.members.empty()) {
+    rp.deliver(remote_session{});
+    return;
+  }
+  auto left = std::make_shared<std::size_t>(self->state.members.size());
+  auto answered = std::make_shared<bool>(false);
+  auto part = [rp, left, answered](remote_session r) mutable {
+    if (r.found && !*answered) {
+      *answered = true;
+      rp.deliver(std::move(r));
+    }
+    if (--*left == 0 && !*answered)
+      rp.deliver(remote_session{});
+  };
+  for (auto& [address, node] : self->state.members)
+    self->request(node, self->state.cfg.options.request_timeout, serve_replica_atom::value, nsp,
+                  pid, offset)
+      .then([part](remote_session& r) mutable { part(std::move(r)); },
+            [part](caf::error&) mutable { part(remote_session{}); });
+}
+
+std::vector<socketio::adapter_actor> all_adapters(cluster_actor* self) {
+  auto& all = self->state.cfg.all_adapters;
+  return all ? all() : std::vector<socketio::adapter_actor>{};
+}
+
 void add_member(cluster_actor* self, const std::string& address, const caf::actor& node,
                 bool we_dialed) {
   auto& st = self->state;
@@ -107,10 +151,14 @@ void add_member(cluster_actor* self, const std::string& address, const caf::acto
     return;
   }
   it->second = node; // new, or a restarted member: same address, new actor
+  st.last_join = caf::make_timestamp();
   origin = we_dialed ? link_origin{true, false} : link_origin{false, true};
   self->monitor(node);
   log(self, "member " + address + " joined (" + std::to_string(st.members.size() + 1) + " nodes)");
   announce_members(self);
+  // It keeps our connected sockets' state from now on (connection state recovery).
+  for (auto& adapter : all_adapters(self))
+    self->send(adapter, socketio::sync_replicas_atom::value, address);
   // Requests that arrived for its sessions before it joined us.
   auto tag = node_tag(address);
   st.departed_tags.erase(tag);
@@ -370,6 +418,9 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
           departed.clear(); // bounded; a forgotten tag only waits for the timeout again
         departed.insert(node_tag(address));
         announce_members(self);
+        // Its sockets' state kept here becomes restorable (connection state recovery).
+        for (auto& adapter : all_adapters(self))
+          self->send(adapter, socketio::owner_gone_atom::value, address);
         // Requests waiting for it finish now with what is in, not at their timeout.
         std::vector<std::uint64_t> ids;
         for (auto& kv : self->state.gathers)
@@ -497,20 +548,95 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
                  caf::make_message(engineio::send_atom::value, std::move(packets), rb.is_volatile));
     },
     [=](cluster_restore_atom, const std::string& nsp, const std::string& pid,
-        const std::string& offset) -> caf::result<remote_session> {
-      // The pid names the node that has the state, as a sid does.
+        const std::string& offset, const std::string& owner_address) -> caf::result<remote_session> {
+      // The owner: the member a replica names, else the one whose tag the pid
+      // carries (it issued it, as a sid).
       auto tag = tag_of_sid(pid);
       caf::actor owner;
       for (auto& [address, node] : self->state.members)
-        if (!tag.empty() && node_tag(address) == tag)
+        if (owner_address.empty() ? (!tag.empty() && node_tag(address) == tag)
+                                  : address == owner_address)
           owner = node;
+      remote_session gone;
+      gone.owner_gone = true;
       if (!owner)
-        return remote_session{}; // gone, or never ours: a fresh socket
+        return gone; // gone, or never ours
       auto rp = self->make_response_promise<remote_session>();
       self->request(owner, self->state.cfg.options.request_timeout, serve_restore_atom::value, nsp,
                     pid, offset)
         .then([rp](remote_session& r) mutable { rp.deliver(std::move(r)); },
-              [rp](caf::error&) mutable { rp.deliver(remote_session{}); });
+              [rp, gone](caf::error&) mutable { rp.deliver(gone); });
+      return rp;
+    },
+    [=](publish_replica_atom, session_replica& r, const std::string& to) {
+      r.owner = self->state.cfg.self_address;
+      for (auto& [address, node] : self->state.members)
+        if (to.empty() || to == address)
+          self->send(node, remote_replica_atom::value, r);
+    },
+    [=](remote_replica_atom, const session_replica& r) {
+      auto adapter = adapter_for(self, r.nsp);
+      auto s = from_remote_session(r.session);
+      if (!adapter || !s || r.kind > static_cast<std::uint8_t>(socketio::replica_kind::forget))
+        return;
+      s->moved = false; // set when it is restored
+      self->send(adapter, socketio::replica_atom::value, std::move(*s), r.owner,
+                 static_cast<socketio::replica_kind>(r.kind));
+    },
+    [=](ping_atom) { return true; },
+    [=](cluster_replica_atom, const std::string& nsp, const std::string& pid,
+        const std::string& offset) -> caf::result<remote_session> {
+      auto rp = self->make_response_promise<remote_session>();
+      auto id = self->state.next_replica_ask++;
+      self->state.replica_asks.emplace(
+        id, cluster_state::replica_ask{nsp, pid, offset, rp,
+                                       caf::make_timestamp() + std::chrono::seconds{2}});
+      self->send(self, replica_ask_atom::value, id);
+      return rp;
+    },
+    [=](replica_ask_atom, std::uint64_t id) {
+      auto i = self->state.replica_asks.find(id);
+      if (i == self->state.replica_asks.end())
+        return;
+      // Settled: no contact in flight, and none joined for a moment (a
+      // newcomer hears of the other members only from those it met first).
+      auto now = caf::make_timestamp();
+      bool settling = !self->state.connecting.empty()
+                      || now - self->state.last_join < std::chrono::milliseconds{300};
+      if (settling && now < i->second.deadline) {
+        self->delayed_send(self, std::chrono::milliseconds{50}, replica_ask_atom::value, id);
+        return;
+      }
+      auto ask = std::move(i->second);
+      self->state.replica_asks.erase(i);
+      ask_members_for_replica(self, ask.nsp, ask.pid, ask.offset, ask.promise);
+    },
+    [=](serve_replica_atom, const std::string& nsp, const std::string& pid,
+        const std::string& offset) -> caf::result<remote_session> {
+      auto adapter = adapter_for(self, nsp);
+      if (!adapter)
+        return remote_session{};
+      auto rp = self->make_response_promise<remote_session>();
+      self->request(adapter, self->state.cfg.options.request_timeout,
+                    socketio::take_replica_atom::value, pid, offset)
+        .then(
+          [rp](std::optional<socketio::persisted_session>& s) mutable {
+            rp.deliver(to_remote_session(s));
+          },
+          [rp](caf::error&) mutable { rp.deliver(remote_session{}); });
+      return rp;
+    },
+    [=](cluster_flush_atom) -> caf::result<bool> {
+      // Messages between two actors arrive in order: once a member answered
+      // a ping, everything sent to it before has arrived.
+      if (self->state.members.empty())
+        return true; // (before a promise exists: it would take the answer over)
+      auto rp = self->make_response_promise<bool>();
+      auto left = std::make_shared<std::size_t>(self->state.members.size());
+      for (auto& [address, node] : self->state.members)
+        self->request(node, self->state.cfg.options.request_timeout, ping_atom::value)
+          .then([rp, left](bool) mutable { if (--*left == 0) rp.deliver(true); },
+                [rp, left](caf::error&) mutable { if (--*left == 0) rp.deliver(true); });
       return rp;
     },
     [=](serve_restore_atom, const std::string& nsp, const std::string& pid,

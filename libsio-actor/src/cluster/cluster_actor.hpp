@@ -29,6 +29,8 @@ struct cluster_config {
   /// The adapter of namespace `nsp` on this node (invalid if it has none):
   /// requests from other nodes go to it, with `local` set.
   std::function<socketio::adapter_actor(const std::string& nsp)> find_adapter;
+  /// Every namespace's adapter on this node (members joining and leaving).
+  std::function<std::vector<socketio::adapter_actor>()> all_adapters;
   /// Runs (in the cluster actor) whenever a member joins or leaves, with the
   /// other members' addresses.
   std::function<void(std::vector<std::string>)> members_changed;

@@ -8,6 +8,7 @@
 #include "engineio/atoms.hpp"
 #include "socketio/local_adapter.hpp"
 #include "socketio/namespace_state.hpp"
+#include "util/debug_log.hpp"
 #include "util/unexpected_message.hpp"
 
 namespace sio::cluster {
@@ -18,6 +19,18 @@ using namespace sio::socketio;
 
 struct cluster_adapter_state : local_adapter_state {
   caf::actor cluster; // this node's cluster actor
+  /// Recovery: the last state of each connected socket with a pid (pid ->
+  /// state), for a member that joins later.
+  std::map<std::string, persisted_session> live;
+  /// hand_over requests for a pid whose socket is still connected here:
+  /// answered when it leaves (its client came back elsewhere before this
+  /// node saw it go, e.g. while this node stops), or after hand_over_wait.
+  struct pending_hand_over {
+    std::string offset;
+    caf::typed_response_promise<std::optional<persisted_session>> promise;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::multimap<std::string, pending_hand_over> pending_hand_overs;
   static inline const char* name = "sio.cluster_adapter";
 };
 
@@ -26,6 +39,8 @@ using cluster_adapter = adapter_actor::stateful_pointer<cluster_adapter_state>;
 /// The other nodes' part of a request: the cluster actor bounds each member
 /// (and finishes early when one leaves); this is only a backstop.
 constexpr auto relay_margin = std::chrono::seconds{1};
+constexpr auto hand_over_wait = std::chrono::seconds{2};
+constexpr std::size_t max_pending_hand_overs = 1024;
 
 selection selection_of(const std::string& nsp, const broadcast_target& t) {
   return selection{nsp, {t.rooms.begin(), t.rooms.end()}, {t.except.begin(), t.except.end()}};
@@ -123,6 +138,91 @@ caf::result<std::vector<json>, bool> server_emit_with_ack(cluster_adapter self,
   return rp;
 }
 
+/// The hand_over requests waiting for socket `pid` to leave: its state (if
+/// it was kept) goes to the first, nothing to the others (a pid restores once).
+void answer_hand_overs(cluster_adapter self, const std::string& pid) {
+  auto& pending = self->state.pending_hand_overs;
+  auto [first, last] = pending.equal_range(pid);
+  for (auto i = first; i != last; ++i)
+    i->second.promise.deliver(local_part::restore(self->state, pid, i->second.offset, true));
+  pending.erase(first, last);
+}
+
+/// `s` for the other members to keep (all of them, or member `to`).
+void publish_replica(cluster_adapter self, const persisted_session& s, replica_kind kind,
+                     const std::string& to = {}) {
+  session_replica r;
+  r.nsp = self->state.nsp;
+  r.kind = static_cast<std::uint8_t>(kind);
+  r.session = to_remote_session(s);
+  caf::anon_send(self->state.cluster, publish_replica_atom::value, std::move(r), to);
+}
+
+void ask_members_for_replica(cluster_adapter self,
+                             caf::typed_response_promise<std::optional<persisted_session>> rp,
+                             const std::string& pid, const std::string& offset,
+                             std::chrono::milliseconds timeout) {
+  self->request(self->state.cluster, timeout, cluster_replica_atom::value, self->state.nsp, pid,
+                offset)
+    .then(
+      [rp, pid](remote_session& r) mutable {
+        util::debug_log("restore ", pid, ": members' replica found=", r.found);
+        rp.deliver(from_remote_session(r));
+      },
+      [rp](caf::error&) mutable { rp.deliver(std::optional<persisted_session>{}); });
+}
+
+/// Restore, in a cluster: this node's own memory first; then the node that
+/// has the state (a replica here names it; else the pid's tag): it hands the
+/// state over with the events only it delivered; if that node is gone (or
+/// did not answer), the replica kept here, if there is one.
+caf::result<std::optional<persisted_session>>
+restore_in_cluster(cluster_adapter self, const std::string& pid, const std::string& offset) {
+  auto& st = self->state;
+  auto found = local_part::restore(st, pid, offset);
+  if (found || !st.recovery)
+    return found;
+  auto rp = self->make_response_promise<std::optional<persisted_session>>();
+  // The cluster actor bounds its request to the owner; this is a backstop.
+  auto ns = st.ns.lock();
+  auto timeout = (ns ? ns->options->request_timeout : std::chrono::milliseconds{5000})
+                 + relay_margin;
+  auto from_replica = [self, pid, offset](bool owner_gone) {
+    auto& log = *self->state.recovery;
+    // A log that started after the client's offset would replay with a gap:
+    // then a member with a longer memory hands it over instead.
+    if (owner_gone && !log.covers(offset))
+      return std::optional<persisted_session>{};
+    return log.take_replica(pid, offset, owner_gone, recovery_log::clock::now());
+  };
+  self
+    ->request(st.cluster, timeout, cluster_restore_atom::value, st.nsp, pid, offset,
+              st.recovery->replica_owner(pid))
+    .then(
+      [self, rp, pid, offset, timeout, from_replica](remote_session& r) mutable {
+        util::debug_log("restore ", pid, ": owner answered found=", r.found, " gone=", r.owner_gone,
+                        " replica here=", !self->state.recovery->replica_owner(pid).empty());
+        if (auto s = from_remote_session(r)) {
+          self->state.recovery->drop_replica(pid);
+          rp.deliver(std::move(s));
+        } else if (auto mine = from_replica(r.owner_gone); mine || !r.owner_gone) {
+          rp.deliver(std::move(mine));
+        } else {
+          // Its node is gone and this node has no copy (it started later, or
+          // the copy was beyond its bounds): the other members may.
+          ask_members_for_replica(self, rp, pid, offset, timeout);
+        }
+      },
+      [self, rp, pid, offset, timeout, from_replica](caf::error& err) mutable {
+        util::debug_log("restore ", pid, ": owner failed: ", self->system().render(err));
+        if (auto mine = from_replica(true))
+          rp.deliver(std::move(mine));
+        else
+          ask_members_for_replica(self, rp, pid, offset, timeout);
+      });
+  return rp;
+}
+
 adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
                                               std::weak_ptr<namespace_state> ns, std::string nsp,
                                               caf::actor cluster) {
@@ -181,27 +281,96 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
       }
       caf::anon_send(self->state.cluster, publish_broadcast_atom::value, std::move(rb));
     },
-    [=](persist_atom, persisted_session& s) { local_part::persist(self->state, std::move(s)); },
-    [=](restore_atom, const std::string& pid,
-        const std::string& offset) -> caf::result<std::optional<persisted_session>> {
-      auto found = local_part::restore(self->state, pid, offset);
-      if (found || !self->state.recovery)
-        return found;
-      // Not left here: maybe on the node the pid names (the client came back elsewhere).
-      auto rp = self->make_response_promise<std::optional<persisted_session>>();
-      // The cluster actor bounds its request to the owner; this is a backstop.
+    [=](persist_atom, persisted_session& s) {
+      auto& st = self->state;
+      st.live.erase(s.pid);
+      if (st.recovery) {
+        // Its last state for the other members, with the events only this
+        // node delivered (all of them: the client's offset is not known yet).
+        auto copy = s;
+        copy.handed_events = st.recovery->missed({}, s.rooms, recovery_log::which::only_local);
+        publish_replica(self, copy, replica_kind::disconnected);
+      }
+      auto pid = s.pid;
+      local_part::persist(st, std::move(s));
+      answer_hand_overs(self, pid);
+    },
+    [=](restore_atom, const std::string& pid, const std::string& offset) {
+      return restore_in_cluster(self, pid, offset);
+    },
+    [=](checkpoint_atom, persisted_session& s) {
+      publish_replica(self, s, replica_kind::connected);
+      auto pid = s.pid;
+      self->state.live[pid] = std::move(s);
+    },
+    [=](forget_atom, const std::string& pid, std::uint64_t generation) {
+      self->state.live.erase(pid);
+      answer_hand_overs(self, pid);
+      persisted_session s;
+      s.pid = pid;
+      s.generation = generation;
+      publish_replica(self, s, replica_kind::forget);
+    },
+    [=](replica_atom, persisted_session& s, const std::string& owner, replica_kind kind) {
+      if (auto& log = self->state.recovery) {
+        auto now = recovery_log::clock::now();
+        log->expire(now);
+        log->keep_replica(std::move(s), owner, kind, now);
+      }
+    },
+    [=](owner_gone_atom, const std::string& owner) {
+      if (auto& log = self->state.recovery)
+        log->owner_gone(owner, recovery_log::clock::now());
+    },
+    [=](sync_replicas_atom, const std::string& member) {
+      for (auto& kv : self->state.live)
+        publish_replica(self, kv.second, replica_kind::connected, member);
+    },
+    [=](take_replica_atom, const std::string& pid, const std::string& offset) {
+      // Asked by a member whose client's node is gone (it checked).
+      auto& log = self->state.recovery;
+      if (!log)
+        return std::optional<persisted_session>{};
+      auto had = log->replica_owner(pid);
+      auto s = log->take_replica(pid, offset, true, recovery_log::clock::now());
+      util::debug_log("take_replica ", pid, ": had=", had, " covers=", log->covers(offset),
+                      " given=", s.has_value(), " offset=", offset);
+      if (s) // with the broadcasts it missed that this node has (the asker may lack some)
+        s->handed_events = merge_by_origin(
+          log->missed(*decode_offset(offset), s->rooms, recovery_log::which::not_local),
+          std::move(s->handed_events));
+      return s;
+    },
+    [=](flush_atom) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
       auto ns = self->state.ns.lock();
-      auto timeout = (ns ? ns->options->request_timeout : std::chrono::milliseconds{5000})
-                     + relay_margin;
-      self
-        ->request(self->state.cluster, timeout, cluster_restore_atom::value,
-                  self->state.nsp, pid, offset)
-        .then([rp](remote_session& r) mutable { rp.deliver(from_remote_session(r)); },
-              [rp](caf::error&) mutable { rp.deliver(std::optional<persisted_session>{}); });
+      auto timeout = ns ? ns->options->request_timeout : std::chrono::milliseconds{5000};
+      self->request(self->state.cluster, timeout, cluster_flush_atom::value)
+        .then([rp](bool done) mutable { rp.deliver(done); },
+              [rp](caf::error&) mutable { rp.deliver(false); });
       return rp;
     },
-    [=](hand_over_atom, const std::string& pid, const std::string& offset) {
-      return local_part::restore(self->state, pid, offset, true);
+    [=](hand_over_atom, const std::string& pid,
+        const std::string& offset) -> caf::result<std::optional<persisted_session>> {
+      auto found = local_part::restore(self->state, pid, offset, true);
+      if (found || !self->state.live.count(pid))
+        return found;
+      auto& pending = self->state.pending_hand_overs;
+      auto now = std::chrono::steady_clock::now();
+      // Bounded: the asker gives up after its timeout anyway.
+      for (auto i = pending.begin(); i != pending.end();) {
+        if (i->second.deadline < now) {
+          i->second.promise.deliver(std::optional<persisted_session>{});
+          i = pending.erase(i);
+        } else {
+          ++i;
+        }
+      }
+      if (pending.size() >= max_pending_hand_overs)
+        return std::optional<persisted_session>{};
+      auto rp = self->make_response_promise<std::optional<persisted_session>>();
+      pending.emplace(pid, cluster_adapter_state::pending_hand_over{offset, rp, now + hand_over_wait});
+      return rp;
     },
     [=](add_recovered_atom, const caf::actor& socket, const caf::actor& session,
         persisted_session& restored, const std::string& offset) {

@@ -30,6 +30,7 @@ void configure_cluster(caf::actor_system_config& cfg, std::chrono::milliseconds 
   cfg.add_message_type<cluster::server_event>("sio_server_event");
   cfg.add_message_type<cluster::ack_broadcast>("sio_ack_broadcast");
   cfg.add_message_type<cluster::remote_session>("sio_remote_session");
+  cfg.add_message_type<cluster::session_replica>("sio_session_replica");
 }
 
 } // namespace sio

@@ -168,18 +168,52 @@ struct remote_session {
   std::string sid;
   std::vector<std::string> rooms;
   std::string data;
-  std::vector<remote_event> local_events;
+  std::vector<remote_event> handed_events;
+  std::uint64_t generation = 0;
+  /// Set by the asking node's cluster actor: the owner is not a member, or
+  /// did not answer (then a replica kept here may be restored).
+  bool owner_gone = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, remote_session& x) {
   return f(caf::meta::type_name("sio_remote_session"), x.found, x.pid, x.sid, x.rooms, x.data,
-           x.local_events);
+           x.handed_events, x.generation, x.owner_gone);
 }
 
-/// (cluster_restore_atom, nsp, pid, offset) -> remote_session: from this
-/// node's adapter to the cluster actor, which asks the member whose tag the
-/// pid carries; (serve_restore_atom, nsp, pid, offset) -> remote_session: that
+/// A socket's state for the other members to keep in case its node dies
+/// (socketio::recovery_log replicas). kind: socketio::replica_kind.
+struct session_replica {
+  std::string nsp;
+  std::string owner; // the sending member's address (set by its cluster actor)
+  std::uint8_t kind = 0;
+  remote_session session;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_replica& x) {
+  return f(caf::meta::type_name("sio_session_replica"), x.nsp, x.owner, x.kind, x.session);
+}
+
+/// (publish_replica_atom, session_replica, to): from this node's adapter, for
+/// member `to` (empty: every member); (remote_replica_atom, session_replica):
+/// from a member.
+using publish_replica_atom = caf::atom_constant<caf::atom("sio_prepl")>;
+using remote_replica_atom = caf::atom_constant<caf::atom("sio_rrepl")>;
+/// (cluster_flush_atom) -> bool, local: true once every member answered a ping_atom
+/// (so all this node sent before reached them) or left; bounded.
+using cluster_flush_atom = caf::atom_constant<caf::atom("sio_cflush")>;
+using ping_atom = caf::atom_constant<caf::atom("sio_ping")>;
+/// (cluster_replica_atom, nsp, pid, offset) -> remote_session, local: asks
+/// every member for its replica of `pid` (the socket's node is gone and this
+/// node has none); (serve_replica_atom, nsp, pid, offset) -> remote_session:
+/// a member's part. Each member drops its copy (a pid restores once).
+using cluster_replica_atom = caf::atom_constant<caf::atom("sio_crepl")>;
+using serve_replica_atom = caf::atom_constant<caf::atom("sio_srepl")>;
+
+/// (cluster_restore_atom, nsp, pid, offset, owner) -> remote_session: from
+/// this node's adapter to the cluster actor, which asks member `owner` (when
+/// empty: the member whose tag the pid carries); (serve_restore_atom, nsp, pid, offset) -> remote_session: that
 /// member's part (its adapter's hand_over).
 using cluster_restore_atom = caf::atom_constant<caf::atom("sio_crest")>;
 using serve_restore_atom = caf::atom_constant<caf::atom("sio_srest")>;

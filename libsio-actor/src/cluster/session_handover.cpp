@@ -13,11 +13,12 @@ remote_session to_remote_session(const std::optional<socketio::persisted_session
   r.sid = s->sid;
   r.rooms = s->rooms;
   r.data = util::to_bytes(s->data);
-  for (auto& e : s->local_events) {
+  r.generation = s->generation;
+  for (auto& e : s->handed_events) {
     remote_event re{e.origin, e.seq, {}};
     for (auto& p : e.encoded)
       re.packets.push_back({p->is_binary(), p->wire()});
-    r.local_events.push_back(std::move(re));
+    r.handed_events.push_back(std::move(re));
   }
   return r;
 }
@@ -30,12 +31,14 @@ std::optional<socketio::persisted_session> from_remote_session(const remote_sess
   s.sid = r.sid;
   s.rooms = r.rooms;
   s.data = util::from_bytes(r.data);
-  for (auto& re : r.local_events) {
+  s.generation = r.generation;
+  s.moved = true;
+  for (auto& re : r.handed_events) {
     socketio::logged_event e{re.origin, re.seq, {}};
     for (auto& p : re.packets)
       e.encoded.push_back(
         std::make_shared<const engineio::packet>(engineio::packet::from_wire(p.wire, p.binary)));
-    s.local_events.push_back(std::move(e));
+    s.handed_events.push_back(std::move(e));
   }
   return s;
 }

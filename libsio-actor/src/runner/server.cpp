@@ -2,11 +2,13 @@
 
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/publish.hpp>
 #include <caf/openssl/manager.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "cluster/cluster_actor.hpp"
@@ -157,6 +159,15 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
     auto ns = state ? state->find(nsp) : nullptr;
     return ns ? ns->adapter : socketio::adapter_actor{};
   };
+  cfg.all_adapters = [weak] {
+    std::vector<socketio::adapter_actor> all;
+    if (auto state = weak.lock()) {
+      std::lock_guard<std::mutex> guard{state->mutex};
+      for (auto& kv : state->namespaces)
+        all.push_back(kv.second->adapter);
+    }
+    return all;
+  };
   cfg.members_changed = [weak](std::vector<std::string> members) {
     if (auto state = weak.lock()) {
       std::lock_guard<std::mutex> guard{state->members_mutex};
@@ -190,6 +201,30 @@ void start_cluster(socketio::server_state& state, std::shared_ptr<socketio::serv
   caf::anon_send(state.cluster, cluster::start_atom::value, address);
 }
 
+/// A stopping cluster node with recovery on: its sockets (closed by
+/// http_server::stop()) leave their state to the adapters, which pass it to
+/// the other members; wait (bounded) until it reached them, so their clients
+/// recover elsewhere (a rolling restart loses nothing).
+void hand_over_recovery_state(socketio::server_state& st) {
+  if (!st.cluster || !st.options->connection_state_recovery.enabled)
+    return;
+  std::vector<std::shared_ptr<socketio::namespace_state>> all;
+  {
+    std::lock_guard<std::mutex> guard{st.mutex};
+    for (auto& kv : st.namespaces)
+      all.push_back(kv.second);
+  }
+  // A socket's state is in its adapter's mailbox before the count drops.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{2};
+  for (auto& ns : all)
+    while (ns->socket_count > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  caf::scoped_actor self{st.sys};
+  for (auto& ns : all)
+    self->request(ns->adapter, std::chrono::seconds{3}, socketio::flush_atom::value)
+      .receive([](bool) {}, [](caf::error&) {});
+}
+
 } // namespace
 
 server::server(caf::actor_system& sys, server_options opts)
@@ -201,6 +236,7 @@ server::server(caf::actor_system& sys, server_options opts)
 }
 
 server::~server() {
+  hand_over_recovery_state(*state_);
   // Adapters stop with the server; sockets stop
   // with their sessions (http_server::stop()).
   std::lock_guard<std::mutex> guard{state_->mutex};

@@ -88,6 +88,13 @@ using persist_atom = caf::atom_constant<caf::atom("sio_persis")>;
 using restore_atom = caf::atom_constant<caf::atom("sio_restor")>;
 using add_recovered_atom = caf::atom_constant<caf::atom("sio_addrec")>;
 using hand_over_atom = caf::atom_constant<caf::atom("sio_handov")>;
+using checkpoint_atom = caf::atom_constant<caf::atom("sio_chkpt")>;
+using forget_atom = caf::atom_constant<caf::atom("sio_forget")>;
+using replica_atom = caf::atom_constant<caf::atom("sio_replic")>;
+using owner_gone_atom = caf::atom_constant<caf::atom("sio_ownrgn")>;
+using sync_replicas_atom = caf::atom_constant<caf::atom("sio_syncr")>;
+using flush_atom = caf::atom_constant<caf::atom("sio_flush")>;
+using take_replica_atom = caf::atom_constant<caf::atom("sio_takerp")>;
 using relay_atom = caf::atom_constant<caf::atom("sio_relay")>;
 
 /// One namespace's adapter. Answer a vector<json> through a response promise's
@@ -123,6 +130,23 @@ using adapter_actor = caf::typed_actor<
   caf::replies_to<hand_over_atom, std::string, std::string>::with<
     std::optional<persisted_session>>,
   caf::reacts_to<add_recovered_atom, caf::actor, caf::actor, persisted_session, std::string>,
+  // Recovery when a node dies (cluster adapter; the local adapter ignores
+  // them): a connected socket's state, after each change, for the other
+  // nodes to keep (replicas); (pid, generation): the socket left for good;
+  // (state, owner address, kind): another node's socket, from the cluster
+  // actor; (owner): that member is gone, its replicas become restorable;
+  // (member): it just joined, send it every connected socket's state;
+  // flush -> true once all sent to other nodes reached them (a stopping node).
+  caf::reacts_to<checkpoint_atom, persisted_session>,
+  caf::reacts_to<forget_atom, std::string, std::uint64_t>,
+  caf::reacts_to<replica_atom, persisted_session, std::string, replica_kind>,
+  caf::reacts_to<owner_gone_atom, std::string>,
+  caf::reacts_to<sync_replicas_atom, std::string>,
+  caf::replies_to<flush_atom>::with<bool>,
+  // (pid, offset) -> the replica kept here, if restorable, for another node
+  // whose client's node is gone (and that had no copy itself).
+  caf::replies_to<take_replica_atom, std::string, std::string>::with<
+    std::optional<persisted_session>>,
   // (session, message): with recovery on, all a socket writes takes this
   // path, so its own events (numbered here) and the rest stay in order.
   caf::reacts_to<relay_atom, caf::actor, caf::message>,
@@ -154,6 +178,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::ack_emit)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::server_side_event)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::event_emit)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::persisted_session)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sio::socketio::replica_kind)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<sio::socketio::persisted_session>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sio::json>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sio::remote_socket>)

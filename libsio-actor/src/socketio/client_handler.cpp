@@ -202,10 +202,15 @@ private:
     auto nsp = p.nsp;
     sockets_[nsp] = socket_entry{};
     auto* c = &ctx;
-    auto done = [this, c, nsp, cfg](std::optional<persisted_session> restored) mutable {
+    auto adapter = ns->adapter;
+    auto done = [this, c, nsp, cfg, adapter](std::optional<persisted_session> restored) mutable {
       auto i = sockets_.find(nsp);
-      if (i == sockets_.end() || i->second.socket)
-        return; // the session closed meanwhile
+      if (i == sockets_.end() || i->second.socket) {
+        // The session closed meanwhile: the state goes back, for the client's next try.
+        if (restored)
+          caf::anon_send(adapter, persist_atom::value, std::move(*restored));
+        return;
+      }
       if (restored) {
         cfg.id = restored->sid;
         cfg.pid = restored->pid;
@@ -214,7 +219,10 @@ private:
       i->second.socket = spawn_socket(c->self(), std::move(cfg));
     };
     ctx.self()
-      ->request(ns->adapter, server_->options->request_timeout, restore_atom::value,
+      // In a cluster: the node that has it, then (if it is gone) the others: two
+      // requests of request_timeout each at most.
+      ->request(ns->adapter, 2 * server_->options->request_timeout + std::chrono::seconds{2},
+                restore_atom::value,
                 old_pid, cfg.offset)
       .then([done](std::optional<persisted_session>& restored) mutable { done(std::move(restored)); },
             [done](caf::error&) mutable { done(std::nullopt); });

@@ -100,8 +100,11 @@ std::optional<persisted_session> restore(local_adapter_state& st, const std::str
   auto now = recovery_log::clock::now();
   st.recovery->expire(now);
   auto found = st.recovery->take(pid, offset, now);
-  if (found && hand_over)
-    found->local_events = st.recovery->missed(*decode_offset(offset), found->rooms, true);
+  if (found && hand_over) {
+    // All it missed that this node has: the other node's log may lack some.
+    found->handed_events = st.recovery->missed(*decode_offset(offset), found->rooms);
+    found->moved = true;
+  }
   return found;
 }
 
@@ -110,8 +113,18 @@ void add_recovered(self_ptr self, local_adapter_state& st, const caf::actor& soc
                    const std::string& offset) {
   if (st.recovery) {
     if (auto since = decode_offset(offset)) {
-      auto events = merge_by_origin(st.recovery->missed(*since, restored.rooms),
-                                    std::move(restored.local_events));
+      // Handed-over events it had already received (a replica's come unfiltered).
+      auto& theirs = restored.handed_events;
+      theirs.erase(std::remove_if(theirs.begin(), theirs.end(),
+                                  [&](const logged_event& e) {
+                                    auto j = since->find(e.origin);
+                                    return j != since->end() && e.seq <= j->second;
+                                  }),
+                   theirs.end());
+      // This node's own local() broadcasts were not for a socket that was elsewhere.
+      auto kind = restored.moved ? recovery_log::which::not_local : recovery_log::which::all;
+      auto events = merge_by_origin(st.recovery->missed(*since, restored.rooms, kind),
+                                    std::move(theirs));
       for (auto& e : events)
         session->enqueue(nullptr, caf::make_message_id(),
                          caf::make_message(engineio::send_atom::value, std::move(e.encoded), false),
@@ -276,6 +289,16 @@ adapter_actor::behavior_type local_behavior(local_adapter self, std::weak_ptr<na
     },
     [=](relay_atom, const caf::actor& session, const caf::message& msg) {
       session->enqueue(nullptr, caf::make_message_id(), msg, self->context());
+    },
+    // A single node has no one to keep copies for.
+    [=](checkpoint_atom, const persisted_session&) {},
+    [=](forget_atom, const std::string&, std::uint64_t) {},
+    [=](replica_atom, const persisted_session&, const std::string&, replica_kind) {},
+    [=](owner_gone_atom, const std::string&) {},
+    [=](sync_replicas_atom, const std::string&) {},
+    [=](flush_atom) { return true; },
+    [=](take_replica_atom, const std::string&, const std::string&) {
+      return std::optional<persisted_session>{};
     },
     [=](broadcast_ack_atom, const broadcast_target& target,
         const ack_emit& e) -> caf::result<std::vector<json>, bool> {

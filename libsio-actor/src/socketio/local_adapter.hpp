@@ -63,7 +63,7 @@ numbered_event emit_event(self_ptr self, local_adapter_state& st, const broadcas
 /// Recovery: keeps a disconnected socket's state; finds it again (once).
 void persist(local_adapter_state& st, persisted_session s);
 /// With `hand_over` (for another node): also the events only this node
-/// delivered that the socket missed (persisted_session::local_events).
+/// delivered that the socket missed (persisted_session::handed_events).
 std::optional<persisted_session> restore(local_adapter_state& st, const std::string& pid,
                                          const std::string& offset, bool hand_over = false);
 /// A restored socket: the events it missed since `offset` go to its session

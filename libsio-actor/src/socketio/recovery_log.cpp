@@ -97,6 +97,8 @@ recovery_log::recovery_log(std::string origin, recovery_options opts)
 std::string recovery_log::advance(const std::string& origin, std::uint64_t seq,
                                   clock::time_point now) {
   auto& o = origins_[origin];
+  if (o.first == 0)
+    o.first = seq;
   o.delivered = std::max(o.delivered, seq);
   o.last_seen = now;
   offset_vector v;
@@ -148,28 +150,91 @@ std::optional<persisted_session> recovery_log::take(const std::string& pid,
     return std::nullopt;
   auto stored = std::move(i->second);
   sessions_.erase(i);
-  if (now - stored.at > opts_.max_disconnection_duration)
+  if (now - stored.at > opts_.max_disconnection_duration || !replayable_since(offset))
     return std::nullopt;
+  replicas_.erase(pid); // restored here: a copy elsewhere is stale
+  return std::move(stored.state);
+}
+
+bool recovery_log::replayable_since(const std::string& offset) const {
   auto since = decode_offset(offset);
   if (!since)
-    return std::nullopt;
-  // An event after `since` that the bounds dropped could have been for this
-  // socket: a fresh socket is honest, a partial replay is not.
+    return false;
   for (auto& [origin, state] : origins_) {
     auto j = since->find(origin);
     if (state.dropped > (j == since->end() ? 0 : j->second))
-      return std::nullopt;
+      return false;
   }
-  return std::move(stored.state);
+  return true;
+}
+
+void recovery_log::keep_replica(persisted_session s, const std::string& owner, replica_kind kind,
+                                clock::time_point now) {
+  auto i = replicas_.find(s.pid);
+  if (i != replicas_.end() && i->second.state.generation > s.generation)
+    return; // an older owner's late message
+  if (kind == replica_kind::forget) {
+    if (i != replicas_.end())
+      replicas_.erase(i);
+    return;
+  }
+  bool restorable = kind == replica_kind::disconnected;
+  if (i == replicas_.end()) {
+    if (replicas_.size() >= opts_.max_replicas)
+      return; // bounded: this socket is not recoverable should its node die
+    auto pid = s.pid;
+    replicas_.emplace(std::move(pid), replica{std::move(s), owner, restorable, now});
+    return;
+  }
+  auto& r = i->second;
+  // Kept while restorable: the window started when it first became so.
+  bool was_restorable = r.restorable && r.owner == owner;
+  r.state = std::move(s);
+  r.owner = owner;
+  r.restorable = restorable;
+  if (!was_restorable || !restorable)
+    r.at = now;
+}
+
+std::string recovery_log::replica_owner(const std::string& pid) const {
+  auto i = replicas_.find(pid);
+  return i == replicas_.end() ? std::string{} : i->second.owner;
+}
+
+void recovery_log::owner_gone(const std::string& owner, clock::time_point now) {
+  for (auto& [pid, r] : replicas_)
+    if (r.owner == owner && !r.restorable) {
+      r.restorable = true;
+      r.at = now;
+    }
+}
+
+std::optional<persisted_session> recovery_log::take_replica(const std::string& pid,
+                                                            const std::string& offset,
+                                                            bool owner_gone,
+                                                            clock::time_point now) {
+  auto i = replicas_.find(pid);
+  if (i == replicas_.end())
+    return std::nullopt;
+  if (!i->second.restorable && !owner_gone)
+    return std::nullopt; // live on its owner: a second connection gets no copy
+  auto r = std::move(i->second);
+  replicas_.erase(i);
+  if ((r.restorable && now - r.at > opts_.max_disconnection_duration)
+      || !replayable_since(offset))
+    return std::nullopt;
+  r.state.moved = true;
+  return std::move(r.state);
 }
 
 std::vector<logged_event> recovery_log::missed(const offset_vector& since,
                                                const std::vector<std::string>& rooms,
-                                               bool only_local) const {
+                                               which kind) const {
   std::vector<logged_event> out;
   for (auto& e : events_) {
     auto j = since.find(e.origin);
-    if ((j != since.end() && e.seq <= j->second) || (only_local && !e.local))
+    if ((j != since.end() && e.seq <= j->second) || (kind == which::only_local && !e.local)
+        || (kind == which::not_local && e.local))
       continue;
     if (matches(e.rooms, e.except, rooms))
       out.push_back(logged_event{e.origin, e.seq, e.encoded});
@@ -177,9 +242,27 @@ std::vector<logged_event> recovery_log::missed(const offset_vector& since,
   return out;
 }
 
+bool recovery_log::covers(const std::string& offset) const {
+  auto since = decode_offset(offset);
+  if (!since)
+    return false;
+  for (auto& [origin, state] : origins_) {
+    auto j = since->find(origin);
+    auto needed = (j == since->end() ? 0 : j->second) + 1;
+    if (state.first > needed)
+      return false;
+  }
+  return true;
+}
+
 std::vector<logged_event> merge_by_origin(std::vector<logged_event> mine,
                                           std::vector<logged_event> theirs) {
+  std::set<std::pair<std::string, std::uint64_t>> have;
+  for (auto& m : mine)
+    have.emplace(m.origin, m.seq);
   for (auto& e : theirs) {
+    if (have.count({e.origin, e.seq}))
+      continue;
     auto later = std::find_if(mine.begin(), mine.end(), [&](const logged_event& m) {
       return m.origin == e.origin && m.seq > e.seq;
     });
@@ -198,6 +281,16 @@ void recovery_log::expire(clock::time_point now) {
     auto i = sessions_.find(pid);
     if (i != sessions_.end() && i->second.at == at)
       sessions_.erase(i);
+  }
+  // A sweep over every replica, so at most once a second (expire() runs per event).
+  if (now - last_replica_sweep_ >= std::chrono::seconds{1}) {
+    last_replica_sweep_ = now;
+    for (auto i = replicas_.begin(); i != replicas_.end();) {
+    if (i->second.restorable && now - i->second.at > window)
+        i = replicas_.erase(i);
+      else
+        ++i;
+    }
   }
   for (auto i = origins_.begin(); i != origins_.end();) {
     if (i->first != origin_ && now - i->second.last_seen > window + origin_grace)

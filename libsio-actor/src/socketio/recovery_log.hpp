@@ -51,14 +51,32 @@ struct persisted_session {
   std::string sid;
   std::vector<std::string> rooms; // its own id's room included
   json data;
-  /// Handed over by the node the client left: the events it missed that
-  /// only that node delivered (its socket.emit()s, local() broadcasts).
-  std::vector<logged_event> local_events;
+  /// Restores so far: a checkpoint of a later generation replaces an earlier
+  /// one wherever it arrives first (two owners' messages are not ordered).
+  std::uint64_t generation = 0;
+  /// Came from another node's memory (hand-over or replica): this node's
+  /// local events (its local() broadcasts) were never for it.
+  bool moved = false;
+  /// Handed over by another node (the one the client left, or one that kept
+  /// a replica): the events it missed that that node has. The node the
+  /// client came back to merges them with its own, without duplicates: its
+  /// log may lack some (it started later), and only that node had its
+  /// socket.emit()s.
+  std::vector<logged_event> handed_events;
+};
+
+/// How far a replica (another node's socket, kept here in case that node
+/// dies) is from being restorable.
+enum class replica_kind : std::uint8_t {
+  connected,    // its socket is live on its owner: not restorable here
+  disconnected, // it left for a recoverable reason, or its owner is gone
+  forget,       // it left for good (a message only, never kept)
 };
 
 /// `theirs` (events of another node's log) placed into `mine` (this node's
 /// missed events, in delivery order) by origin number: each goes before the
-/// first event of its origin with a larger number, or at the end.
+/// first event of its origin with a larger number, or at the end; one that
+/// `mine` has already (same origin and number) is left out.
 std::vector<logged_event> merge_by_origin(std::vector<logged_event> mine,
                                           std::vector<logged_event> theirs);
 
@@ -95,17 +113,40 @@ public:
   std::optional<persisted_session> take(const std::string& pid, const std::string& offset,
                                         clock::time_point now);
 
+  enum class which { all, only_local, not_local };
   /// The events a socket in `rooms` missed since `since`, in delivery order;
-  /// with `only_local`, those only this node delivered.
+  /// only_local: those only this node delivered; not_local: the others.
   std::vector<logged_event> missed(const offset_vector& since,
                                    const std::vector<std::string>& rooms,
-                                   bool only_local = false) const;
+                                   which kind = which::all) const;
+
+  // -- replicas: other nodes' sockets, kept in case their node dies --------
+
+  /// Keeps (or updates, unless `s` is of an older generation) the state of a
+  /// socket owned by `owner` (a member's address); `forget` drops it.
+  void keep_replica(persisted_session s, const std::string& owner, replica_kind kind,
+                    clock::time_point now);
+  void drop_replica(const std::string& pid) { replicas_.erase(pid); }
+  /// The owner of replica `pid` (empty: none here).
+  std::string replica_owner(const std::string& pid) const;
+  /// Every replica of `owner` becomes restorable: that node is gone.
+  void owner_gone(const std::string& owner, clock::time_point now);
+  /// As take(), for a replica that is restorable (disconnected, or
+  /// `owner_gone`: its owner is not reachable).
+  std::optional<persisted_session> take_replica(const std::string& pid, const std::string& offset,
+                                                bool owner_gone, clock::time_point now);
+
+  /// False if this log cannot have every event after `offset`: for an
+  /// origin it knows, its first event here came after the next one the
+  /// client needs (this node started, or joined, later).
+  bool covers(const std::string& offset) const;
 
   /// Drops events and sessions older than the window.
   void expire(clock::time_point now);
 
   std::size_t event_count() const noexcept { return events_.size(); }
   std::size_t session_count() const noexcept { return sessions_.size(); }
+  std::size_t replica_count() const noexcept { return replicas_.size(); }
 
 private:
   struct event {
@@ -125,10 +166,21 @@ private:
   struct origin_state {
     std::uint64_t delivered = 0; // last sequence number delivered here
     std::uint64_t dropped = 0;   // last sequence number dropped from the log
+    std::uint64_t first = 0;     // first sequence number delivered here
     clock::time_point last_seen;
   };
 
+  struct replica {
+    persisted_session state;
+    std::string owner;
+    bool restorable = false;
+    clock::time_point at; // since when restorable
+  };
+
   void drop_oldest_event();
+  /// False when an event after `offset` that the bounds dropped could have
+  /// been for the socket (a fresh socket is honest, a partial replay is not).
+  bool replayable_since(const std::string& offset) const;
 
   std::string origin_;
   recovery_options opts_;
@@ -138,6 +190,8 @@ private:
   std::size_t bytes_ = 0;
   std::map<std::string, stored_session> sessions_;
   std::deque<std::pair<clock::time_point, std::string>> session_order_; // (at, pid), oldest first
+  std::map<std::string, replica> replicas_; // pid -> replica
+  clock::time_point last_replica_sweep_{};
 };
 
 } // namespace sio::socketio

@@ -68,9 +68,12 @@ class socket_actor final : public caf::event_based_actor, public sio::socket {
 public:
   socket_actor(caf::actor_config& cfg, socket_config sc)
     : caf::event_based_actor(cfg), cfg_(std::move(sc)), handlers_(cfg_.ns->handlers()),
-      recovery_(!cfg_.pid.empty()) {
-    if (cfg_.restored)
+      recovery_(!cfg_.pid.empty()),
+      replicated_(recovery_ && cfg_.ns->options->cluster.enabled) {
+    if (cfg_.restored) {
       data_ = cfg_.restored->data;
+      generation_ = cfg_.restored->generation + 1;
+    }
   }
 
   // -- sio::socket ------------------------------------------------------------
@@ -170,6 +173,7 @@ public:
         continue;
       }
       rooms_.insert(r);
+      rooms_changed_ = true;
       added.push_back(r);
     }
     if (!added.empty() && connected_)
@@ -180,8 +184,10 @@ public:
     return refused == 0;
   }
   void leave(const std::string& room) override {
-    if (rooms_.erase(room) && connected_)
+    if (rooms_.erase(room) && connected_) {
+      rooms_changed_ = true;
       send(cfg_.ns->adapter, leave_atom::value, cfg_.id, room);
+    }
   }
   const std::set<std::string>& rooms() const noexcept override { return rooms_; }
 
@@ -218,7 +224,10 @@ public:
         else
           run_middleware(index);
       },
-      [=](client_packet_atom, packet& p) { on_packet(p); },
+      [=](client_packet_atom, packet& p) {
+        on_packet(p);
+        checkpoint();
+      },
       [=](engine_closed_atom, const std::string& reason) { finish(reason); },
       [=](emit_atom, const std::string& event, const std::string& args) {
         emit_args(event, util::from_bytes(args)); // from a socket_ref, maybe on another node
@@ -233,8 +242,14 @@ public:
                       std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
                       [rp](ack_result r) mutable { rp.deliver(r.error, util::to_bytes(r.args)); });
       },
-      [=](join_atom, const std::vector<std::string>& rooms) { join(rooms); },
-      [=](leave_atom, const std::string& room) { leave(room); },
+      [=](join_atom, const std::vector<std::string>& rooms) {
+        join(rooms);
+        checkpoint();
+      },
+      [=](leave_atom, const std::string& room) {
+        leave(room);
+        checkpoint();
+      },
       [=](disconnect_atom, bool close) { disconnect(close); },
       [=](fetch_atom) -> remote_socket {
         return remote_socket{cfg_.id, *cfg_.handshake, rooms_, data_, ref()};
@@ -262,6 +277,7 @@ public:
           pending.promise.deliver(caf::make_error(caf::sec::request_timeout));
         else if (pending.callback)
           guarded("ack callback", [&] { pending.callback(ack_result{timeout_error, json::array()}); });
+        checkpoint();
       },
       [=](packet_middleware_next_atom, std::size_t index, std::shared_ptr<sio::event>& ev,
           std::optional<std::string>& err) {
@@ -273,6 +289,7 @@ public:
           return;
         }
         run_packet_middleware(index, std::move(*ev));
+        checkpoint();
       },
     };
   }
@@ -385,13 +402,38 @@ private:
       rooms_.insert(rooms.begin(), rooms.end());
       send(cfg_.ns->adapter, add_recovered_atom::value, me, cfg_.session, *cfg_.restored,
            cfg_.offset);
-      cfg_.restored->local_events.clear(); // the adapter has them
+      cfg_.restored->handed_events.clear(); // the adapter has them
     } else {
       send(cfg_.ns->adapter, add_atom::value, cfg_.id, me, cfg_.session);
     }
     rooms_.insert(cfg_.id);
     for (auto& h : handlers_->on_connection)
       guarded("connection handler", [&] { h(*this); });
+    checkpoint();
+  }
+
+  /// In a cluster with recovery on: after the app's code ran, the other
+  /// nodes get the socket's state if its rooms or data changed, so a client
+  /// recovers elsewhere even if this node dies (data changed later, outside
+  /// a handler of this socket, travels with the next change).
+  void checkpoint() {
+    if (!replicated_ || !connected_)
+      return;
+    if (!rooms_changed_ && data_ == checkpointed_data_)
+      return;
+    rooms_changed_ = false;
+    checkpointed_data_ = data_;
+    send(cfg_.ns->adapter, checkpoint_atom::value, state_to_keep());
+  }
+
+  persisted_session state_to_keep() const {
+    persisted_session s;
+    s.pid = cfg_.pid;
+    s.sid = cfg_.id;
+    s.rooms = {rooms_.begin(), rooms_.end()};
+    s.data = data_;
+    s.generation = generation_;
+    return s;
   }
 
   // -- packets from the client ---------------------------------------------
@@ -530,8 +572,9 @@ private:
     for (auto& h : disconnecting_)
       guarded("disconnecting handler", [&] { h(*this, reason); });
     if (recovery_ && is_recoverable_reason(reason))
-      send(cfg_.ns->adapter, persist_atom::value,
-           persisted_session{cfg_.pid, cfg_.id, {rooms_.begin(), rooms_.end()}, data_, {}});
+      send(cfg_.ns->adapter, persist_atom::value, state_to_keep());
+    else if (replicated_)
+      send(cfg_.ns->adapter, forget_atom::value, cfg_.pid, generation_);
     send(cfg_.ns->adapter, remove_atom::value, cfg_.id);
     --cfg_.ns->socket_count;
     connected_ = false;
@@ -556,6 +599,11 @@ private:
   bool connected_ = false;
   /// Connection state recovery is on (the socket has a pid).
   const bool recovery_;
+  /// ... in a cluster: the other nodes keep a copy of its state (checkpoint()).
+  const bool replicated_;
+  std::uint64_t generation_ = 0; // restores so far
+  bool rooms_changed_ = true;
+  json checkpointed_data_ = nullptr;
   json data_ = nullptr;
   std::set<std::string> rooms_;
   std::unordered_map<std::string, handler_list<event_handler>> event_handlers_;

@@ -414,6 +414,8 @@ private:
       close_slot(*slot);
       start_worker(slot);
       wait_until_reported(*slot, std::chrono::seconds{10});
+      if (&slot != &slots_.back())
+        std::this_thread::sleep_for(opts_.rolling_pause);
     }
     log("rolling restart done");
   }
