@@ -23,6 +23,7 @@
 #include <catch2/catch.hpp>
 
 #include "engineio/atoms.hpp"
+#include "socketio/handle_access.hpp"
 #include "engineio/packet.hpp"
 #include "socketio/adapter.hpp"
 #include "socketio/atoms.hpp"
@@ -516,7 +517,7 @@ struct server_fixture : actor_fixture {
   std::map<std::string, caf::actor> sessions;
 
   explicit server_fixture(sio::server_options opts = {})
-    : io(sys, std::move(opts)), ns(io.of("/").state()) {
+    : io(sys, std::move(opts)), ns(sio::socketio::handle_access::state(io.of("/"))) {
   }
 
   /// Connects socket `sid` to "/" and waits until it told its session; the

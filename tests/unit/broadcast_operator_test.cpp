@@ -2,6 +2,7 @@
 // emit / emit_with_ack / fetch_sockets / the bulk operations do through a
 // namespace's adapter, with recorder actors as sockets and sessions.
 #include "sio/broadcast_operator.hpp"
+#include "socketio/handle_access.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -48,7 +49,7 @@ struct ns_fixture : adapter_harness {
     ns.reset(); // stops the adapter
   }
 
-  broadcast_operator all() const { return broadcast_operator{ns, nullptr}; }
+  broadcast_operator all() const { return sio::socketio::handle_access::make_operator(ns, nullptr); }
 
   /// A fake socket answering acks with ["<sid>", 2] and fetches with a snapshot.
   void add_socket(const std::string& sid, ack_mode mode = ack_mode::answer,
@@ -138,14 +139,14 @@ TEST_CASE("broadcast_operator: modifiers return modified copies", "[broadcast_op
 TEST_CASE("broadcast_operator: a socket's operator leaves the socket out",
           "[broadcast_operator]") {
   ns_fixture f;
-  const broadcast_operator own{f.ns, nullptr, {"me"}};
+  const broadcast_operator own = sio::socketio::handle_access::make_operator(f.ns, nullptr, {"me"});
   CHECK(own.excluded() == rooms{"me"});
   auto more = own.except("other");
   CHECK(more.excluded() == rooms{"me", "other"});
   CHECK(own.excluded() == rooms{"me"});
 
   // namespace_handle builds the same operators.
-  sio::namespace_handle h{f.ns};
+  auto h = sio::socketio::handle_access::make_namespace_handle(f.ns);
   CHECK(h.to("r").rooms() == rooms{"r"});
   CHECK(h.in("r").rooms() == rooms{"r"});
   CHECK(h.except("r").excluded() == rooms{"r"});
@@ -247,7 +248,7 @@ TEST_CASE("broadcast_operator: emit_with_ack gathers every answer", "[broadcast_
     auto ns = f.ns;
     f.sys.spawn(
       [ns, cb](caf::event_based_actor* self, int) {
-        broadcast_operator{ns, self}.emit_with_ack("q", json::array({1}), cb);
+        sio::socketio::handle_access::make_operator(ns, self).emit_with_ack("q", json::array({1}), cb);
       },
       0);
     auto result = h.get();
@@ -408,7 +409,7 @@ TEST_CASE("broadcast_operator: fetch_sockets gathers the matching sockets",
   }
   SECTION("through the namespace handle") {
     handoff<std::vector<remote_socket>> h;
-    sio::namespace_handle{f.ns}.fetch_sockets(h.callback());
+    sio::socketio::handle_access::make_namespace_handle(f.ns).fetch_sockets(h.callback());
     auto result = h.get();
     REQUIRE(result);
     CHECK(ids_of(*result) == names{"a", "b", "c"});

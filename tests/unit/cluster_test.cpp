@@ -7,6 +7,7 @@
 //  - "cluster server": two or three sio::server instances, end to end through
 //    the public API, with real socket actors on recorder sessions.
 #include "cluster_test_support.hpp"
+#include "socketio/handle_access.hpp"
 
 #include <algorithm>
 
@@ -1028,7 +1029,7 @@ TEST_CASE_METHOD(server_trio, "cluster server: a cluster adapter counts every se
     // The adapter protocol's answer, as the cluster actor knows the members.
     caf::scoped_actor self{*n->sys};
     std::size_t count = 0;
-    self->request(n->io->of("/").state()->adapter, limit, sio::socketio::server_count_atom::value)
+    self->request(sio::socketio::handle_access::state(n->io->of("/"))->adapter, limit, sio::socketio::server_count_atom::value)
       .receive([&](std::size_t x) { count = x; },
                [&](caf::error& err) { FAIL_CHECK(n->sys->render(err)); });
     CHECK(count == 3);

@@ -29,6 +29,7 @@
 #include <catch2/catch.hpp>
 
 #include "actor_test_support.hpp"
+#include "socketio/handle_access.hpp"
 #include "cluster/cluster_actor.hpp"
 #include "cluster/messages.hpp"
 #include "cluster/node_tag.hpp"
@@ -941,7 +942,7 @@ struct server_node {
                      const std::string& nsp = "/") {
     sio::socketio::socket_config sc;
     sc.id = sid;
-    sc.ns = io->of(nsp).state();
+    sc.ns = sio::socketio::handle_access::state(io->of(nsp));
     sc.session = sys->spawn(session_probe, sid, log);
     owned.push_back(sc.session);
     sc.handshake = std::make_shared<const sio::handshake>(std::move(hs));

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -248,4 +250,18 @@ TEST_CASE("recovery: a log that started after the offset does not cover it; merg
   auto merged = merge_by_origin(new_node.missed(*decode_offset(at), {"x"}),
                                 old_node.missed(*decode_offset(at), {"x"}));
   CHECK(texts(merged) == std::vector<std::string>{"s2", "s3"});
+}
+
+TEST_CASE("recovery: an origin the offset does not name missed only events after the socket's birth",
+          "[recovery]") {
+  auto now = clock_type::now();
+  recovery_log log{"r", small()};
+  deliver(log, "old", 1, {}, "before birth", now);
+  std::this_thread::sleep_for(5ms);
+  auto born = wall_clock_ms();
+  std::this_thread::sleep_for(5ms);
+  deliver(log, "old", 2, {}, "after birth", now);
+  // The client's node never heard of "old" (it started later): its offset names only "w".
+  auto missed = log.missed(offset_vector{{"w", 3}}, {"x"}, recovery_log::which::all, born);
+  CHECK(texts(missed) == std::vector<std::string>{"after birth"});
 }

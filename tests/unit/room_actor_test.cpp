@@ -3,6 +3,7 @@
 // events, the messages it sees, on_room behaviour, room_ref, and that
 // delivery order is what it was without room actors. Sessions and sockets
 // are recorder actors; nothing touches the network, nothing is timed.
+#include "socketio/handle_access.hpp"
 #include "socketio/room_actor.hpp"
 
 #include <catch2/catch.hpp>
@@ -35,7 +36,7 @@ using texts = std::vector<std::string>;
 struct room_fixture : adapter_harness {
   std::shared_ptr<namespace_state> ns =
     namespace_state::create(sys, "/", std::make_shared<const sio::server_options>());
-  sio::namespace_handle io{ns};
+  sio::namespace_handle io = sio::socketio::handle_access::make_namespace_handle(ns);
 
   room_fixture() { adapter = ns->adapter; }
   ~room_fixture() { ns.reset(); } // stops the adapter, and with it the room actors

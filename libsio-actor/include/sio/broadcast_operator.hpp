@@ -21,15 +21,12 @@ namespace sio {
 
 namespace socketio {
 struct namespace_state;
+struct handle_access;
 }
 
+/// Made by namespace_handle::all(), socket::to() and the like.
 class broadcast_operator {
 public:
-  /// `self`: the actor whose code creates the operator (callbacks run there),
-  /// or null outside any actor (callbacks then run in a helper actor).
-  broadcast_operator(std::shared_ptr<socketio::namespace_state> ns, caf::event_based_actor* self,
-                     std::set<std::string> except = {});
-
   broadcast_operator to(const std::string& room) const;
   broadcast_operator to(const std::vector<std::string>& rooms) const;
   broadcast_operator in(const std::string& room) const { return to(room); }
@@ -65,6 +62,9 @@ public:
   std::chrono::milliseconds ack_timeout() const noexcept { return timeout_; }
 
 private:
+  friend struct socketio::handle_access;
+  broadcast_operator(std::shared_ptr<socketio::namespace_state> ns, caf::event_based_actor* self,
+                     std::set<std::string> except = {});
 
   std::shared_ptr<socketio::namespace_state> ns_;
   caf::event_based_actor* self_ = nullptr;

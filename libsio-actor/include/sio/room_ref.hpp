@@ -20,14 +20,13 @@ namespace sio {
 
 namespace socketio {
 struct namespace_state;
+struct handle_access;
 }
 
 class room_ref {
 public:
+  /// An empty ref; namespace_handle::room() and room::ref() make real ones.
   room_ref() = default;
-  /// Weak: a ref kept in a handler the namespace stores makes no cycle.
-  room_ref(std::weak_ptr<socketio::namespace_state> ns, std::string name)
-    : ns_(std::move(ns)), name_(std::move(name)) {}
 
   const std::string& name() const noexcept { return name_; }
   explicit operator bool() const noexcept { return !name_.empty() && !ns_.expired(); }
@@ -61,6 +60,11 @@ public:
   void send(caf::message msg) const;
 
 private:
+  friend struct socketio::handle_access;
+  /// Weak: a ref kept in a handler the namespace stores makes no cycle.
+  room_ref(std::weak_ptr<socketio::namespace_state> ns, std::string name)
+    : ns_(std::move(ns)), name_(std::move(name)) {}
+
   std::weak_ptr<socketio::namespace_state> ns_;
   std::string name_;
   bool local_ = false;

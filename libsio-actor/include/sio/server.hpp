@@ -64,13 +64,12 @@ using connection_handler = std::function<void(socket&)>;
 
 namespace socketio {
 struct server_state;
+struct handle_access;
 }
 
 /// A namespace ("/", "/admin", ...). Cheap to copy; all copies are the same namespace.
 class namespace_handle {
 public:
-  explicit namespace_handle(std::shared_ptr<socketio::namespace_state> ns) : ns_(std::move(ns)) {}
-
   const std::string& name() const noexcept;
   /// Runs for every connecting socket, in order, before on_connection.
   namespace_handle& use(connect_middleware middleware);
@@ -138,9 +137,10 @@ public:
   /// Number of sockets connected to this namespace on this node.
   std::size_t local_socket_count() const;
 
-  const std::shared_ptr<socketio::namespace_state>& state() const noexcept { return ns_; }
-
 private:
+  friend struct socketio::handle_access;
+  explicit namespace_handle(std::shared_ptr<socketio::namespace_state> ns) : ns_(std::move(ns)) {}
+
   std::shared_ptr<socketio::namespace_state> ns_;
 };
 
@@ -178,9 +178,10 @@ public:
   /// serverCount() in Node); 1 on a single node.
   std::size_t server_count() const;
   caf::actor_system& system() noexcept;
-  const std::shared_ptr<socketio::server_state>& state() const noexcept { return state_; }
 
 private:
+  friend struct socketio::handle_access;
+
   std::shared_ptr<socketio::server_state> state_;
   namespace_handle main_;
 };

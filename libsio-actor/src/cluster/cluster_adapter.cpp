@@ -288,7 +288,8 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
         // Its last state for the other members, with the events only this
         // node delivered (all of them: the client's offset is not known yet).
         auto copy = s;
-        copy.handed_events = st.recovery->missed({}, s.rooms, recovery_log::which::only_local);
+        copy.handed_events =
+          st.recovery->missed({}, s.rooms, recovery_log::which::only_local, s.born_ms);
         publish_replica(self, copy, replica_kind::disconnected);
       }
       auto pid = s.pid;
@@ -337,7 +338,7 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
                       " given=", s.has_value(), " offset=", offset);
       if (s) // with the broadcasts it missed that this node has (the asker may lack some)
         s->handed_events = merge_by_origin(
-          log->missed(*decode_offset(offset), s->rooms, recovery_log::which::not_local),
+          log->missed(*decode_offset(offset), s->rooms, recovery_log::which::not_local, s->born_ms),
           std::move(s->handed_events));
       return s;
     },

@@ -170,6 +170,7 @@ struct remote_session {
   std::string data;
   std::vector<remote_event> handed_events;
   std::uint64_t generation = 0;
+  std::int64_t born_ms = 0;
   /// Set by the asking node's cluster actor: the owner is not a member, or
   /// did not answer (then a replica kept here may be restored).
   bool owner_gone = false;
@@ -178,7 +179,7 @@ struct remote_session {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, remote_session& x) {
   return f(caf::meta::type_name("sio_remote_session"), x.found, x.pid, x.sid, x.rooms, x.data,
-           x.handed_events, x.generation, x.owner_gone);
+           x.handed_events, x.generation, x.born_ms, x.owner_gone);
 }
 
 /// A socket's state for the other members to keep in case its node dies

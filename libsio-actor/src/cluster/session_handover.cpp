@@ -14,6 +14,7 @@ remote_session to_remote_session(const std::optional<socketio::persisted_session
   r.rooms = s->rooms;
   r.data = util::to_bytes(s->data);
   r.generation = s->generation;
+  r.born_ms = s->born_ms;
   for (auto& e : s->handed_events) {
     remote_event re{e.origin, e.seq, {}};
     for (auto& p : e.encoded)
@@ -32,6 +33,7 @@ std::optional<socketio::persisted_session> from_remote_session(const remote_sess
   s.rooms = r.rooms;
   s.data = util::from_bytes(r.data);
   s.generation = r.generation;
+  s.born_ms = r.born_ms;
   s.moved = true;
   for (auto& re : r.handed_events) {
     socketio::logged_event e{re.origin, re.seq, {}};

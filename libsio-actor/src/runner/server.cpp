@@ -1,4 +1,5 @@
 #include "sio/server.hpp"
+#include "socketio/handle_access.hpp"
 
 #include <optional>
 #include <stdexcept>
@@ -118,15 +119,15 @@ namespace_handle& namespace_handle::on_leave_room(
 }
 
 room_ref namespace_handle::room(const std::string& name) const {
-  return room_ref{ns_, name};
+  return socketio::handle_access::make_room_ref(ns_, name);
 }
 
 broadcast_operator namespace_handle::all() const {
-  return broadcast_operator{ns_, nullptr};
+  return socketio::handle_access::make_operator(ns_, nullptr);
 }
 
 broadcast_operator namespace_handle::all(caf::event_based_actor* self) const {
-  return broadcast_operator{ns_, self};
+  return socketio::handle_access::make_operator(ns_, self);
 }
 
 std::size_t namespace_handle::local_socket_count() const {
@@ -229,10 +230,10 @@ void hand_over_recovery_state(socketio::server_state& st) {
 
 server::server(caf::actor_system& sys, server_options opts)
   : state_(std::make_shared<socketio::server_state>(sys, std::move(opts))),
-    main_(nullptr) {
+    main_(socketio::handle_access::make_namespace_handle(nullptr)) {
   if (state_->options->cluster.enabled)
     start_cluster(*state_, state_);
-  main_ = namespace_handle{state_->get_or_create("/")};
+  main_ = socketio::handle_access::make_namespace_handle(state_->get_or_create("/"));
 }
 
 server::~server() {
@@ -273,7 +274,7 @@ std::size_t server::server_count() const {
 
 namespace_handle server::of(const std::string& name) {
   auto n = name.empty() || name.front() != '/' ? "/" + name : name;
-  return namespace_handle{state_->get_or_create(n)};
+  return socketio::handle_access::make_namespace_handle(state_->get_or_create(n));
 }
 
 namespace_handle server::of(const std::regex& pattern) {
@@ -287,7 +288,7 @@ namespace_handle server::of(std::function<bool(const std::string&, const json&)>
   auto parent = socketio::namespace_state::create(state_->sys, "<dynamic>", state_->options);
   std::lock_guard<std::mutex> guard{state_->mutex};
   state_->dynamic.push_back({std::move(predicate), parent});
-  return namespace_handle{parent};
+  return socketio::handle_access::make_namespace_handle(parent);
 }
 
 namespace_handle& server::use(connect_middleware middleware) {
@@ -313,7 +314,7 @@ namespace net {
 namespace {
 
 endpoint_wiring endpoint_wiring_of(const server& io) {
-  auto state = io.state();
+  auto state = socketio::handle_access::state(io);
   endpoint_wiring w;
   w.sessions = state->sessions;
   w.sid_prefix = state->sid_prefix;

@@ -102,7 +102,8 @@ std::optional<persisted_session> restore(local_adapter_state& st, const std::str
   auto found = st.recovery->take(pid, offset, now);
   if (found && hand_over) {
     // All it missed that this node has: the other node's log may lack some.
-    found->handed_events = st.recovery->missed(*decode_offset(offset), found->rooms);
+    found->handed_events = st.recovery->missed(*decode_offset(offset), found->rooms,
+                                               recovery_log::which::all, found->born_ms);
     found->moved = true;
   }
   return found;
@@ -123,7 +124,7 @@ void add_recovered(self_ptr self, local_adapter_state& st, const caf::actor& soc
                    theirs.end());
       // This node's own local() broadcasts were not for a socket that was elsewhere.
       auto kind = restored.moved ? recovery_log::which::not_local : recovery_log::which::all;
-      auto events = merge_by_origin(st.recovery->missed(*since, restored.rooms, kind),
+      auto events = merge_by_origin(st.recovery->missed(*since, restored.rooms, kind, restored.born_ms),
                                     std::move(theirs));
       for (auto& e : events)
         session->enqueue(nullptr, caf::make_message_id(),

@@ -1,4 +1,5 @@
 #include "socketio/namespace_state.hpp"
+#include "socketio/handle_access.hpp"
 
 #include <caf/send.hpp>
 
@@ -80,7 +81,7 @@ std::shared_ptr<namespace_state> server_state::find_for_connect(const std::strin
 }
 
 engineio::handler_factory handler_factory_of(const server& io) {
-  auto state = io.state();
+  auto state = handle_access::state(io);
   return [state] { return make_client_handler(state); };
 }
 

@@ -115,7 +115,7 @@ void recovery_log::append(const std::string& origin, std::uint64_t seq,
     bytes += p->wire().size();
   bytes_ += bytes;
   events_.push_back(event{origin, seq, std::move(rooms), std::move(except), local,
-                          std::move(encoded), bytes, now});
+                          std::move(encoded), bytes, now, wall_clock_ms()});
   while (!events_.empty()
          && (events_.size() > opts_.max_log_events || bytes_ > opts_.max_log_bytes))
     drop_oldest_event();
@@ -229,17 +229,23 @@ std::optional<persisted_session> recovery_log::take_replica(const std::string& p
 
 std::vector<logged_event> recovery_log::missed(const offset_vector& since,
                                                const std::vector<std::string>& rooms,
-                                               which kind) const {
+                                               which kind, std::int64_t born_ms) const {
   std::vector<logged_event> out;
   for (auto& e : events_) {
     auto j = since.find(e.origin);
-    if ((j != since.end() && e.seq <= j->second) || (kind == which::only_local && !e.local)
+    if ((j != since.end() && e.seq <= j->second) || (j == since.end() && e.at_ms < born_ms) || (kind == which::only_local && !e.local)
         || (kind == which::not_local && e.local))
       continue;
     if (matches(e.rooms, e.except, rooms))
       out.push_back(logged_event{e.origin, e.seq, e.encoded});
   }
   return out;
+}
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
 }
 
 bool recovery_log::covers(const std::string& offset) const {

@@ -54,6 +54,12 @@ struct persisted_session {
   /// Restores so far: a checkpoint of a later generation replaces an earlier
   /// one wherever it arrives first (two owners' messages are not ordered).
   std::uint64_t generation = 0;
+  /// When the socket was first created (ms since the epoch, its first node's
+  /// clock; kept across restores). An origin the client's offset does not
+  /// name sent nothing while the socket lived on its node (every node gets
+  /// every broadcast, and every offset names all the origins its node
+  /// knows): only its events after this time can have been missed.
+  std::int64_t born_ms = 0;
   /// Came from another node's memory (hand-over or replica): this node's
   /// local events (its local() broadcasts) were never for it.
   bool moved = false;
@@ -79,6 +85,9 @@ enum class replica_kind : std::uint8_t {
 /// `mine` has already (same origin and number) is left out.
 std::vector<logged_event> merge_by_origin(std::vector<logged_event> mine,
                                           std::vector<logged_event> theirs);
+
+/// Now, in ms since the epoch (persisted_session::born_ms).
+std::int64_t wall_clock_ms();
 
 /// Node's reasons after which a socket's state is kept ("transport close", ...).
 bool is_recoverable_reason(const std::string& reason);
@@ -116,9 +125,11 @@ public:
   enum class which { all, only_local, not_local };
   /// The events a socket in `rooms` missed since `since`, in delivery order;
   /// only_local: those only this node delivered; not_local: the others.
+  /// `born_ms`: persisted_session::born_ms (events of origins `since` does
+  /// not name that were logged before it are not missed).
   std::vector<logged_event> missed(const offset_vector& since,
                                    const std::vector<std::string>& rooms,
-                                   which kind = which::all) const;
+                                   which kind = which::all, std::int64_t born_ms = 0) const;
 
   // -- replicas: other nodes' sockets, kept in case their node dies --------
 
@@ -158,6 +169,7 @@ private:
     packets encoded;
     std::size_t bytes;
     clock::time_point at;
+    std::int64_t at_ms; // wall clock, for persisted_session::born_ms
   };
   struct stored_session {
     persisted_session state;

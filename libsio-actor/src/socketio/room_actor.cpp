@@ -1,4 +1,5 @@
 #include "socketio/room_actor.hpp"
+#include "socketio/handle_access.hpp"
 
 #include <exception>
 #include <map>
@@ -51,14 +52,14 @@ public:
 
   void emit_args(const std::string& event, json args) const override {
     if (auto ns = ns_.lock())
-      broadcast_operator{ns, self_}.to(name_).emit_args(event, std::move(args));
+      socketio::handle_access::make_operator(ns, self_).to(name_).emit_args(event, std::move(args));
   }
 
   broadcast_operator broadcast() const override {
     auto ns = ns_.lock();
     if (!ns)
       throw std::logic_error("sio::room::broadcast: the namespace is gone");
-    return broadcast_operator{ns, self_}.to(name_);
+    return socketio::handle_access::make_operator(ns, self_).to(name_);
   }
 
   void emit_to_args(const std::string& socket_id, const std::string& event,
@@ -72,7 +73,7 @@ public:
     // With recovery on, through the adapter even for a member here: the event
     // gets its offset there and is kept for replay, like a socket's own emit.
     if (ns)
-      broadcast_operator{ns, self_}.to(socket_id).emit_args(event, std::move(args));
+      socketio::handle_access::make_operator(ns, self_).to(socket_id).emit_args(event, std::move(args));
   }
 
   bool replay(const std::string& socket_id, const room_message& message) const override {
@@ -84,7 +85,7 @@ public:
     return true;
   }
 
-  room_ref ref() const override { return room_ref{ns_, name_}; }
+  room_ref ref() const override { return socketio::handle_access::make_room_ref(ns_, name_); }
   caf::event_based_actor* self() const noexcept override { return self_; }
 
   // -- driven by the room actor ----------------------------------------------

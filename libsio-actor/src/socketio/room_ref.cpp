@@ -1,4 +1,5 @@
 #include "sio/room_ref.hpp"
+#include "socketio/handle_access.hpp"
 
 #include <caf/all.hpp>
 
@@ -15,7 +16,7 @@ void room_ref::emit_args(const std::string& event, json args) const {
   auto ns = ns_.lock();
   if (!ns)
     return;
-  auto op = broadcast_operator{ns, nullptr}.to(name_);
+  auto op = socketio::handle_access::make_operator(ns, nullptr).to(name_);
   (local_ ? op.local() : op).emit_args(event, std::move(args));
 }
 

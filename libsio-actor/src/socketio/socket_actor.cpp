@@ -1,4 +1,5 @@
 #include "socketio/socket_actor.hpp"
+#include "socketio/handle_access.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -73,6 +74,7 @@ public:
     if (cfg_.restored) {
       data_ = cfg_.restored->data;
       generation_ = cfg_.restored->generation + 1;
+      born_ms_ = cfg_.restored->born_ms;
     }
   }
 
@@ -196,7 +198,7 @@ public:
     return broadcast().except(room);
   }
   broadcast_operator broadcast() override {
-    return broadcast_operator{cfg_.ns, this, {cfg_.id}};
+    return handle_access::make_operator(cfg_.ns, this, {cfg_.id});
   }
 
   void disconnect(bool close) override {
@@ -433,6 +435,7 @@ private:
     s.rooms = {rooms_.begin(), rooms_.end()};
     s.data = data_;
     s.generation = generation_;
+    s.born_ms = born_ms_;
     return s;
   }
 
@@ -602,6 +605,7 @@ private:
   /// ... in a cluster: the other nodes keep a copy of its state (checkpoint()).
   const bool replicated_;
   std::uint64_t generation_ = 0; // restores so far
+  std::int64_t born_ms_ = wall_clock_ms(); // see persisted_session::born_ms
   bool rooms_changed_ = true;
   json checkpointed_data_ = nullptr;
   json data_ = nullptr;
