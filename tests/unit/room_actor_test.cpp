@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -117,6 +118,14 @@ TEST_CASE("room actors: create, join, leave and delete, in order", "[room]") {
   f.remove("b"); // leaves r and s
   REQUIRE(f.wait_room("r", "delete"));
   REQUIRE(f.wait_room("s", "delete"));
+  // The namespace's delete-room callback runs in the same actor right after
+  // the room's own on_delete: wait for it too, not only for the room's record.
+  REQUIRE(f.log->wait([](const std::vector<record>& recs) {
+    return std::count_if(recs.begin(), recs.end(), [](const record& r) {
+             return r.who == "ns" && r.kind == "delete-room";
+           })
+           == 2;
+  }));
   CHECK(f.room_events("r")
         == texts{"create", "join a", "join b", "leave a", "leave b", "delete"});
   CHECK(f.room_events("s") == texts{"create", "join b", "leave b", "delete"});
