@@ -63,6 +63,7 @@ struct cluster_state {
     caf::timestamp deadline;
   };
   std::map<std::uint64_t, replica_ask> replica_asks;
+  std::size_t replica_asks_in_flight = 0; // waiting or asking the members
   caf::timestamp last_join{}; // when the last member joined
   std::uint64_t next_replica_ask = 0;
   // tags of members that left: their sessions are gone, a route fails at once
@@ -71,6 +72,8 @@ struct cluster_state {
 };
 
 using route_expired_atom = caf::atom_constant<caf::atom("sio_rtexp")>;
+/// Replica requests (connection state recovery) at once; beyond, a fresh socket.
+constexpr std::size_t max_replica_asks = 256;
 /// A replica request waiting for contacts in flight: try it again.
 using replica_ask_atom = caf::atom_constant<caf::atom("sio_rpask")>;
 /// A lost member that should have dialed us again by now: we dial it ourselves.
@@ -112,18 +115,22 @@ void ask_members_for_replica(cluster_actor* self, const std::string& nsp, const 
                              const std::string& offset,
                              caf::typed_response_promise<remote_session> rp) {
   if (self->state.members.empty()) {
+    --self->state.replica_asks_in_flight;
     rp.deliver(remote_session{});
     return;
   }
   auto left = std::make_shared<std::size_t>(self->state.members.size());
   auto answered = std::make_shared<bool>(false);
-  auto part = [rp, left, answered](remote_session r) mutable {
+  auto part = [self, rp, left, answered](remote_session r) mutable {
     if (r.found && !*answered) {
       *answered = true;
       rp.deliver(std::move(r));
     }
-    if (--*left == 0 && !*answered)
-      rp.deliver(remote_session{});
+    if (--*left == 0) {
+      --self->state.replica_asks_in_flight;
+      if (!*answered)
+        rp.deliver(remote_session{});
+    }
   };
   for (auto& [address, node] : self->state.members)
     self->request(node, self->state.cfg.options.request_timeout, serve_replica_atom::value, nsp,
@@ -586,6 +593,11 @@ caf::behavior cluster(cluster_actor* self, cluster_config cfg) {
     [=](ping_atom) { return true; },
     [=](cluster_replica_atom, const std::string& nsp, const std::string& pid,
         const std::string& offset) -> caf::result<remote_session> {
+      // Each ask costs one request per member: bounded, since any client can
+      // send a pid naming a node that is gone (or never was).
+      if (self->state.replica_asks_in_flight >= max_replica_asks)
+        return remote_session{};
+      ++self->state.replica_asks_in_flight; // until ask_members_for_replica is done
       auto rp = self->make_response_promise<remote_session>();
       auto id = self->state.next_replica_ask++;
       self->state.replica_asks.emplace(

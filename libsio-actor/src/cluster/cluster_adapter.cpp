@@ -172,10 +172,12 @@ void ask_members_for_replica(cluster_adapter self,
       [rp](caf::error&) mutable { rp.deliver(std::optional<persisted_session>{}); });
 }
 
-/// Restore, in a cluster: this node's own memory first; then the node that
-/// has the state (a replica here names it; else the pid's tag): it hands the
-/// state over with the events only it delivered; if that node is gone (or
-/// did not answer), the replica kept here, if there is one.
+/// Restore, in a cluster (docs/recovery.md): this node's own memory first;
+/// then the node that has the state (a replica here names it; else the pid's
+/// tag), which hands it over with every event it has since the offset; if it
+/// says it has nothing, a disconnected replica here; if it is gone (or did
+/// not answer), a replica here whose log reaches back to the offset, else
+/// every member's.
 caf::result<std::optional<persisted_session>>
 restore_in_cluster(cluster_adapter self, const std::string& pid, const std::string& offset) {
   auto& st = self->state;
