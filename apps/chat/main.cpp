@@ -5,7 +5,8 @@
 // Events (namespace "/"):
 //   chat message  client -> server: a string; server -> everyone:
 //                 "port:<the port clients connect to> user:<socket id> msg:<text>"
-//   users         server -> this node's clients: {"count": n, "users": [ids...], "truncated": bool}
+//   users         server -> this node's clients: {"count": n, "online": cluster-wide n,
+//                 "truncated": bool, "users": [first 100 ids, only when they changed]}
 //   notice        server -> clients: {"kind": "welcome"|"join"|"leave"|"error"|"warning", "text": ...}
 //   room join     client -> server: "#name" (ack true/false); then "room history"
 //                 [name, [lines...]]: the last 50 lines of that room, from its room actor
@@ -36,6 +37,8 @@
 
 #include "sio/sio.hpp"
 
+#include "roster.hpp"
+
 #ifndef SIO_CHAT_PUBLIC_DIR
 #define SIO_CHAT_PUBLIC_DIR "apps/chat/public"
 #endif
@@ -45,16 +48,13 @@
 
 namespace {
 
-using roster_join_atom = caf::atom_constant<caf::atom("chat_join")>;
-using roster_leave_atom = caf::atom_constant<caf::atom("chat_leave")>;
-using roster_flush_atom = caf::atom_constant<caf::atom("chat_flush")>;
-
 struct config : sio::app_config {
   std::string public_dir = SIO_CHAT_PUBLIC_DIR;
   std::string client_bundle = SIO_CHAT_CLIENT_BUNDLE;
   std::size_t max_message_chars = 2000;
   double flood_rate = 20;
   double flood_burst = 40;
+  std::size_t roster_rate = chat::roster_options{}.packets_per_second;
   config() {
     max_http_buffer_size = 100000; // a chat message is small
     recovery_window = 2 * 60 * 1000; // a reconnecting user gets what was missed (Node's default window)
@@ -64,7 +64,8 @@ struct config : sio::app_config {
       .add(client_bundle, "client-bundle", "socket.io-client's dist/socket.io.min.js")
       .add(max_message_chars, "max-message-chars", "longest chat message in characters")
       .add(flood_rate, "flood-rate", "chat messages per second one client may send")
-      .add(flood_burst, "flood-burst", "chat messages one client may send at once");
+      .add(flood_burst, "flood-burst", "chat messages one client may send at once")
+      .add(roster_rate, "roster-rate", "roster packets per second this node may send to all its clients");
   }
 };
 
@@ -106,114 +107,6 @@ sio::json notice(const std::string& kind, const std::string& text) {
   n["kind"] = kind;
   n["text"] = text;
   return n;
-}
-
-// -- who is connected ----------------------------------------------------------
-
-/// The list of connected users, kept by one actor so that joins and leaves
-/// from every socket's actor are applied in one order. Updates are coalesced
-/// (at most one "users" and one join/leave notice of each kind per
-/// `flush_interval`) so that a thousand clients connecting at once cost a few
-/// broadcasts, not a million packets.
-struct roster_state {
-  std::vector<std::string> users; // in order of arrival
-  std::vector<std::string> joined; // since the last flush
-  std::vector<std::string> left;
-  bool flush_pending = false;
-  std::chrono::steady_clock::time_point last_flush{};
-  static inline const char* name = "sio-chat-roster";
-};
-
-constexpr auto flush_interval = std::chrono::milliseconds{250};
-constexpr std::size_t max_listed_users = 100;
-
-std::string describe(const std::vector<std::string>& ids, const std::string& verb) {
-  std::string text;
-  auto shown = std::min<std::size_t>(ids.size(), 3);
-  for (std::size_t i = 0; i < shown; ++i) {
-    if (i > 0)
-      text += (i + 1 == shown && ids.size() == shown) ? " and " : ", ";
-    text += ids[i];
-  }
-  if (ids.size() > shown)
-    text += " and " + std::to_string(ids.size() - shown) + " others";
-  return text + " " + verb;
-}
-
-sio::json change_notice(const std::string& kind, const std::vector<std::string>& ids,
-                        const std::string& verb) {
-  auto n = notice(kind, describe(ids, verb));
-  n["count"] = ids.size();
-  sio::json listed = sio::json::array();
-  for (std::size_t i = 0; i < ids.size() && i < max_listed_users; ++i)
-    listed.push_back(ids[i]);
-  n["ids"] = std::move(listed);
-  return n;
-}
-
-caf::behavior roster_actor(caf::stateful_actor<roster_state>* self, sio::namespace_handle nsp) {
-  auto flush = [self, nsp] {
-    auto& st = self->state;
-    auto all = nsp.all(self);
-    // A lone newcomer is not told of their own arrival (the welcome notice
-    // did that); several at once each see the others.
-    if (st.joined.size() == 1)
-      all.except(st.joined.front()).emit("notice", change_notice("join", st.joined, "joined"));
-    else if (!st.joined.empty())
-      all.emit("notice", change_notice("join", st.joined, "joined"));
-    if (!st.left.empty())
-      all.emit("notice", change_notice("leave", st.left, "left"));
-    sio::json users = sio::json::object();
-    users["count"] = st.users.size();
-    sio::json listed = sio::json::array();
-    for (std::size_t i = 0; i < st.users.size() && i < max_listed_users; ++i)
-      listed.push_back(st.users[i]);
-    users["users"] = std::move(listed);
-    users["truncated"] = st.users.size() > max_listed_users;
-    // Who is online on this node, to this node's clients: every node keeps
-    // its own roster (the `online` event counts the whole cluster).
-    all.local().emit("users", std::move(users));
-    st.joined.clear();
-    st.left.clear();
-    st.last_flush = std::chrono::steady_clock::now();
-  };
-  auto changed = [self, flush] {
-    auto& st = self->state;
-    if (st.flush_pending)
-      return;
-    auto since = std::chrono::steady_clock::now() - st.last_flush;
-    if (since >= flush_interval) {
-      flush();
-      return;
-    }
-    st.flush_pending = true;
-    self->delayed_send(self, flush_interval - since, roster_flush_atom::value);
-  };
-  return {
-    [self, changed](roster_join_atom, const std::string& id) {
-      self->state.users.push_back(id);
-      self->state.joined.push_back(id);
-      changed();
-    },
-    [self, changed](roster_leave_atom, const std::string& id) {
-      auto& users = self->state.users;
-      auto i = std::find(users.begin(), users.end(), id);
-      if (i == users.end())
-        return;
-      users.erase(i);
-      auto& joined = self->state.joined;
-      auto j = std::find(joined.begin(), joined.end(), id);
-      if (j != joined.end())
-        joined.erase(j); // came and went within one interval: say nothing
-      else
-        self->state.left.push_back(id);
-      changed();
-    },
-    [self, flush](roster_flush_atom) {
-      self->state.flush_pending = false;
-      flush();
-    },
-  };
 }
 
 // -- chat rooms: each one an actor that keeps its history -----------------------
@@ -262,9 +155,9 @@ void on_connection(sio::socket& s, sio::namespace_handle nsp, caf::actor roster,
   welcome["floodRate"] = limits.flood_rate;
   welcome["floodBurst"] = limits.flood_burst;
   s.emit("notice", std::move(welcome));
-  caf::anon_send(roster, roster_join_atom::value, s.id());
+  chat::roster_join(roster, s.id());
   s.on_disconnect([roster](sio::socket& s, const std::string&) {
-    caf::anon_send(roster, roster_leave_atom::value, s.id());
+    chat::roster_leave(roster, s.id());
   });
 
   // State of this socket only: its handlers run one at a time in its actor.
@@ -375,6 +268,8 @@ void on_connection(sio::socket& s, sio::namespace_handle nsp, caf::actor roster,
 void start(sio::app& a, const config& cfg) {
   if (cfg.flood_rate <= 0 || cfg.flood_burst < 1)
     throw std::invalid_argument("--flood-rate must be > 0 and --flood-burst >= 1");
+  if (cfg.roster_rate < 1)
+    throw std::invalid_argument("--roster-rate must be >= 1");
   auto index = cfg.public_dir + "/index.html";
   if (!readable(index))
     throw std::runtime_error("cannot read " + index + " (set --public-dir)");
@@ -398,7 +293,10 @@ void start(sio::app& a, const config& cfg) {
                   "application/json");
 
   auto nsp = a.io().of("/");
-  auto roster = a.system().spawn(roster_actor, nsp);
+  chat::roster_options ro;
+  ro.packets_per_second = cfg.roster_rate;
+  ro.clustered = a.io().cluster_port() != 0;
+  auto roster = chat::spawn_roster(a.system(), nsp, ro);
   a.on_stop([roster] { caf::anon_send_exit(roster, caf::exit_reason::user_shutdown); });
   chat_limits limits{cfg.max_message_chars, cfg.flood_rate, cfg.flood_burst};
   nsp.on_room(chat_room_name, setup_chat_room);

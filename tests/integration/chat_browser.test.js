@@ -166,6 +166,94 @@ describe('events', () => {
   });
 });
 
+describe('a big chat (more than 100 users)', () => {
+  // With --roster-rate 300 the roster of 151 users may go out every
+  // 151 / 300 s ≈ 0.5 s at most (one packet per client per flush), instead
+  // of every 250 ms: its traffic stays within the budget however many come.
+  const ROSTER_RATE = 300;
+  const USERS = 150;
+  let big;
+  const mine = new Set();
+
+  before(async () => {
+    big = await startServer('sio-chat', ['--roster-rate', String(ROSTER_RATE)]);
+  });
+
+  after(async () => {
+    for (const c of mine)
+      c.disconnect();
+    if (big)
+      await big.stop();
+  });
+
+  function bigClient() {
+    const c = io(big.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    mine.add(c);
+    c.events = []; // [ms, "users" payload]
+    c.notices = [];
+    c.on('users', (u) => c.events.push([Date.now(), u]));
+    c.on('notice', (n) => c.notices.push(n));
+    return c;
+  }
+  const lastCount = (c) => (c.events.length ? c.events[c.events.length - 1][1].count : 0);
+  const lastNames = (c) => [...c.events].reverse().map(([, u]) => u.users).find(Array.isArray);
+
+  it('sends counts and the first 100 names, and no more often than --roster-rate allows', { timeout: 60000 }, async () => {
+    const first = bigClient();
+    await waitFor(() => first.connected, WAIT, 'first connected');
+    const others = [];
+    for (let i = 1; i < USERS; ++i)
+      others.push(bigClient());
+    await waitFor(() => others.every((c) => c.connected), 30000, `${USERS} connected`);
+    await waitFor(() => lastCount(first) === USERS, WAIT, `first sees ${USERS} users`);
+    const names = lastNames(first);
+    assert.equal(names.length, 100, 'the first 100 names');
+    assert.equal(names[0], first.id, 'in order of arrival');
+    const last = first.events[first.events.length - 1][1];
+    assert.equal(last.truncated, true);
+    assert.equal(last.online, USERS);
+
+    // A newcomer to a big chat gets the names at once, not only when they change.
+    const late = bigClient();
+    await waitFor(() => late.events.length > 0, WAIT, 'the newcomer gets "users"');
+    assert.deepEqual(late.events[0][1].users, names);
+    await waitFor(() => lastCount(first) === USERS + 1, WAIT, 'first sees the newcomer');
+
+    // Churn among the later users for 3 s: the count moves, the first 100 names
+    // do not, and the roster keeps to its budget.
+    const churnFrom = first.events.length;
+    const noticesFrom = first.notices.length;
+    const start = Date.now();
+    let round = 0;
+    while (Date.now() - start < 3000) {
+      const c = others[others.length - 1 - (round++ % 20)];
+      c.disconnect();
+      mine.delete(c);
+      const again = bigClient();
+      others[others.indexOf(c)] = again;
+      await waitFor(() => again.connected, WAIT, 'reconnected');
+      await delay(20);
+    }
+    const elapsed = Date.now() - start;
+    await delay(1000); // the last flush
+    const during = first.events.slice(churnFrom);
+    const interval = (USERS * 1000) / ROSTER_RATE; // the smallest roster during the churn
+    assert.ok(round >= 20, `churned ${round} times`);
+    assert.ok(during.length >= 2, `the count kept moving (${during.length} "users")`);
+    assert.ok(during.length <= Math.ceil((elapsed + 1000) / interval) + 1,
+      `${during.length} "users" in ${elapsed + 1000} ms: at most one per ${interval.toFixed(0)} ms`);
+    for (let i = 1; i < during.length; ++i)
+      assert.ok(during[i][0] - during[i - 1][0] >= interval * 0.6, // receive times jitter
+        `"users" ${during[i][0] - during[i - 1][0]} ms apart, want >= ${interval.toFixed(0)}`);
+    assert.equal(during.filter(([, u]) => Array.isArray(u.users)).length, 0,
+      'the first 100 names did not change, so they were not resent');
+    assert.deepEqual(first.notices.slice(noticesFrom).filter((n) => n.kind === 'join' || n.kind === 'leave'), [],
+      'a big chat does not announce each join and leave');
+    await waitFor(() => lastCount(first) === USERS + 1, WAIT, 'the count settles');
+    big.assertAlive('after the big chat');
+  });
+});
+
 describe('chat rooms', () => {
   /// Joins `room`; resolves with the "room history" lines that follow.
   async function joinRoom(c, room) {

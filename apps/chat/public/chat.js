@@ -15,6 +15,7 @@
   const clusterCount = $('cluster-count');
   const count = $('count');
   const usersMore = $('users-more');
+  let listed = []; // the names the server last sent (a big chat sends them only when they change)
 
   const socket = io({ transports: ['websocket', 'polling'] });
   window.chat = { socket }; // for the browser test and the curious
@@ -116,6 +117,7 @@
     setState('disconnected', 'disconnected');
     showNotice({ kind: 'error', text: `Disconnected (${reason}); reconnecting…` });
     users.replaceChildren();
+    listed = [];
     count.textContent = '0';
   });
 
@@ -184,26 +186,28 @@
   });
 
   socket.on('users', (u) => {
-    const list = Array.isArray(u && u.users) ? u.users : [];
-    const total = Number(u && u.count) || list.length;
+    const total = Number(u && u.count) || 0;
     count.textContent = String(total);
-    users.replaceChildren(...list.map((id) => {
-      const li = el('li', 'user');
-      li.style.setProperty('--hue', hue(id));
-      li.append(el('span', 'dot'), el('span', 'name', id));
-      if (id === socket.id) {
-        li.classList.add('me');
-        li.append(el('span', 'you', 'you'));
-      }
-      return li;
-    }));
-    usersMore.hidden = total <= list.length;
-    usersMore.textContent = `and ${total - list.length} more`;
+    // A big chat sends the names only when the first hundred changed.
+    if (Array.isArray(u && u.users)) {
+      listed = u.users;
+      users.replaceChildren(...listed.map((id) => {
+        const li = el('li', 'user');
+        li.style.setProperty('--hue', hue(id));
+        li.append(el('span', 'dot'), el('span', 'name', id));
+        if (id === socket.id) {
+          li.classList.add('me');
+          li.append(el('span', 'you', 'you'));
+        }
+        return li;
+      }));
+    }
+    usersMore.hidden = total <= listed.length;
+    usersMore.textContent = `and ${total - listed.length} more`;
     // The list is this server's; "online" counts every node of a cluster.
-    socket.timeout(5000).emitWithAck('online').then((n) => {
-      clusterCount.hidden = !(n > total);
-      clusterCount.textContent = `${n} in the cluster`;
-    }).catch(() => {});
+    const online = Number(u && u.online) || 0;
+    clusterCount.hidden = !(online > total);
+    clusterCount.textContent = `${online} in the cluster`;
   });
 
   // -- sending -----------------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "sio/app.hpp"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -7,6 +8,7 @@
 #include <stdexcept>
 
 #include <caf/actor_system.hpp>
+#include <caf/settings.hpp>
 
 #include "sio/balance.hpp"
 #include "sio/cli.hpp"
@@ -110,6 +112,30 @@ server_options app_config::to_server_options() const {
 
 namespace {
 
+/// CPUs this process may run on (its affinity mask: taskset, cgroups' cpusets).
+std::size_t usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0)
+    return 0;
+  return static_cast<std::size_t>(CPU_COUNT(&set));
+}
+
+/// CAF starts max(cores of the machine, 4) work-stealing workers, however few
+/// CPUs the process may use: pinned to one core that is four threads taking
+/// turns and polling each other. Unless the user configured it, run one worker
+/// per usable CPU, and on a single CPU the sharing policy (no stealing);
+/// docs/deployment.md has the figures.
+void fit_scheduler_to_cpus(app_config& cfg) {
+  auto cpus = usable_cpus();
+  if (cpus == 0)
+    return;
+  if (caf::get_if(&cfg.content, "scheduler.max-threads") == nullptr)
+    caf::put(cfg.content, "scheduler.max-threads", cpus);
+  if (cpus == 1 && caf::get_if(&cfg.content, "scheduler.policy") == nullptr)
+    caf::put(cfg.content, "scheduler.policy", caf::atom("sharing"));
+}
+
 int fail(const std::string& name, const std::string& why) {
   std::cerr << name << ": " << why << std::endl;
   return 1;
@@ -138,6 +164,7 @@ int run_app(int argc, char** argv, app_config& cfg, const std::string& name, app
     return fail(name, cfg.render(err));
   if (cfg.cli_helptext_printed)
     return 0;
+  fit_scheduler_to_cpus(cfg);
   listen_options lo;
   server_options so;
   try {
