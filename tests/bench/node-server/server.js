@@ -3,9 +3,11 @@
 // the same traffic:
 //   chat message  client -> server: a string; server -> everyone:
 //                 "port:<listen port> user:<socket id> msg:<text>"
-//   users         server -> everyone: {"count": n, "users": [ids...], "truncated": bool}
-//                 (coalesced: at most one per 250 ms, as sio-chat's roster)
-//   notice        welcome on connect; join/leave notices, coalesced the same way
+//   users         server -> everyone: {"count": n, "online": n, "truncated": bool, "users": [ids...]}
+//                 (coalesced as sio-chat's roster, apps/chat/roster.cpp: at most one
+//                 per 250 ms, less often to keep within --roster-rate packets/s; above
+//                 100 users the names only when they changed, and to newcomers)
+//   notice        welcome on connect; join/leave notices up to 100 users, coalesced the same way
 //   echo          acks its arguments back at once          (benchmark contract)
 //   join          joins the room named by the string argument, acks true
 //   to-room       [room, msg]: "chat message" with msg to that room, acks true
@@ -13,7 +15,8 @@
 //
 //   node server.js [--port 3000] [--host 127.0.0.1] [--flood-rate 20]
 //                  [--flood-burst 40] [--max-message-chars 2000]
-//                  [--max-http-buffer-size 100000]
+//                  [--max-http-buffer-size 100000] [--roster-rate 10000]
+//                  [--recovery-window 0]  (ms; > 0: connectionStateRecovery, as sio-chat's default)
 "use strict";
 
 const http = require("http");
@@ -27,6 +30,8 @@ function parseArgs(argv) {
     floodBurst: 40,
     maxMessageChars: 2000,
     maxHttpBufferSize: 100000,
+    rosterRate: 10000,
+    recoveryWindow: 0,
   };
   const names = {
     "--port": "port",
@@ -35,6 +40,8 @@ function parseArgs(argv) {
     "--flood-burst": "floodBurst",
     "--max-message-chars": "maxMessageChars",
     "--max-http-buffer-size": "maxHttpBufferSize",
+    "--roster-rate": "rosterRate",
+    "--recovery-window": "recoveryWindow",
   };
   for (let i = 0; i < argv.length; i++) {
     let [name, value] = argv[i].split("=", 2);
@@ -77,12 +84,17 @@ const httpServer = http.createServer((req, res) => {
 const io = new Server(httpServer, {
   serveClient: false,
   maxHttpBufferSize: opts.maxHttpBufferSize,
+  ...(Number(opts.recoveryWindow) > 0
+    ? { connectionStateRecovery: { maxDisconnectionDuration: Number(opts.recoveryWindow) } }
+    : {}),
 });
 
 // -- who is connected (sio-chat's roster actor) --------------------------------
 const flushInterval = 250;
 const maxListedUsers = 100;
-const roster = { users: [], joined: [], left: [], flushPending: false, lastFlush: 0 };
+// users: in order of arrival (indexOf on leave, as Node apps usually do);
+// lastListed: the names the clients were last sent.
+const roster = { users: [], joined: [], left: [], lastListed: [], flushPending: false, lastFlush: 0 };
 
 function describe(ids, verb) {
   const shown = Math.min(ids.length, 3);
@@ -102,16 +114,37 @@ function changeNotice(kind, ids, verb) {
   return n;
 }
 
+function packetsPerClient(users) {
+  return users <= maxListedUsers ? 3 : 1;
+}
+
+function currentInterval() {
+  const n = roster.users.length;
+  return Math.max(flushInterval, (n * packetsPerClient(n) * 1000) / opts.rosterRate);
+}
+
 function flush() {
-  if (roster.joined.length === 1)
-    io.except(roster.joined[0]).emit("notice", changeNotice("join", roster.joined, "joined"));
-  else if (roster.joined.length > 0) io.emit("notice", changeNotice("join", roster.joined, "joined"));
-  if (roster.left.length > 0) io.emit("notice", changeNotice("leave", roster.left, "left"));
-  io.emit("users", {
+  const small = roster.users.length <= maxListedUsers;
+  if (small) {
+    if (roster.joined.length === 1)
+      io.except(roster.joined[0]).emit("notice", changeNotice("join", roster.joined, "joined"));
+    else if (roster.joined.length > 0) io.emit("notice", changeNotice("join", roster.joined, "joined"));
+    if (roster.left.length > 0) io.emit("notice", changeNotice("leave", roster.left, "left"));
+  }
+  const listed = roster.users.slice(0, maxListedUsers);
+  const namesChanged = listed.length !== roster.lastListed.length || listed.some((id, i) => id !== roster.lastListed[i]);
+  if (namesChanged) roster.lastListed = listed;
+  const counts = {
     count: roster.users.length,
-    users: roster.users.slice(0, maxListedUsers),
-    truncated: roster.users.length > maxListedUsers,
-  });
+    online: roster.users.length,
+    truncated: !small,
+  };
+  if (small || namesChanged) io.emit("users", { ...counts, users: roster.lastListed });
+  else if (roster.joined.length === 0) io.emit("users", counts);
+  else {
+    io.except(roster.joined).emit("users", counts);
+    io.to(roster.joined).emit("users", { ...counts, users: roster.lastListed });
+  }
   roster.joined = [];
   roster.left = [];
   roster.lastFlush = performance.now();
@@ -119,8 +152,9 @@ function flush() {
 
 function changed() {
   if (roster.flushPending) return;
+  const interval = currentInterval();
   const since = performance.now() - roster.lastFlush;
-  if (since >= flushInterval) {
+  if (since >= interval) {
     flush();
     return;
   }
@@ -128,7 +162,7 @@ function changed() {
   setTimeout(() => {
     roster.flushPending = false;
     flush();
-  }, flushInterval - since);
+  }, interval - since);
 }
 
 // -- one connection ---------------------------------------------------------------
@@ -151,7 +185,7 @@ io.on("connection", (socket) => {
     roster.users.splice(i, 1);
     const j = roster.joined.indexOf(socket.id);
     if (j >= 0) roster.joined.splice(j, 1);
-    else roster.left.push(socket.id);
+    else if (roster.users.length < maxListedUsers) roster.left.push(socket.id);
     changed();
   });
 
