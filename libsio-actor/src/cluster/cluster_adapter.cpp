@@ -234,18 +234,10 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
   st.cluster = std::move(cluster);
   self->set_default_handler(util::log_unexpected);
   local_part::start(self, st);
-  return {
-    [=](add_atom, const std::string& sid, const caf::actor& socket, const caf::actor& session) {
-      self->state.index.add(sid, socket, session);
-    },
-    [=](remove_atom, const std::string& sid) { self->state.index.remove(sid); },
-    [=](join_atom, const std::string& sid, const std::vector<std::string>& rooms) {
-      for (auto& room : rooms)
-        self->state.index.join(sid, room);
-    },
-    [=](leave_atom, const std::string& sid, const std::string& room) {
-      self->state.index.leave(sid, room);
-    },
+  // Membership, relays and room_ref requests (this node's room only) are
+  // local_part::index_handlers, as in the local adapter.
+  return local_part::adapter_behavior(
+    self,
     [=](broadcast_atom, const broadcast_target& target, const caf::message& msg) {
       local_part::fan_out(self, self->state, target, msg);
       if (target.local)
@@ -379,9 +371,6 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
         persisted_session& restored, const std::string& offset) {
       local_part::add_recovered(self, self->state, socket, session, restored, offset);
     },
-    [=](relay_atom, const caf::actor& session, const caf::message& msg) {
-      session->enqueue(nullptr, caf::make_message_id(), msg, self->context());
-    },
     [=](broadcast_ack_atom, const broadcast_target& target, const ack_emit& e) {
       return broadcast_with_ack(self, target, e);
     },
@@ -424,16 +413,7 @@ adapter_actor::behavior_type cluster_behavior(cluster_adapter self,
           [rp](const std::vector<std::string>& others) mutable { rp.deliver(others.size() + 1); },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
-    },
-    // A room_ref acts on this node's room only.
-    [=](room_size_atom, const std::string& room) { return self->state.index.room_size(room); },
-    [=](room_members_atom, const std::string& room) {
-      return self->state.index.room_members(room);
-    },
-    [=](room_app_atom, const std::string& room, const caf::message& msg) {
-      local_part::send_to_room(self->state, room, msg);
-    },
-  };
+    });
 }
 
 } // namespace

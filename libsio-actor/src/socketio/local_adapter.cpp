@@ -259,18 +259,8 @@ adapter_actor::behavior_type local_behavior(local_adapter self, std::weak_ptr<na
   st.nsp = std::move(nsp);
   self->set_default_handler(util::log_unexpected);
   local_part::start(self, st);
-  return {
-    [=](add_atom, const std::string& sid, const caf::actor& socket, const caf::actor& session) {
-      self->state.index.add(sid, socket, session);
-    },
-    [=](remove_atom, const std::string& sid) { self->state.index.remove(sid); },
-    [=](join_atom, const std::string& sid, const std::vector<std::string>& rooms) {
-      for (auto& room : rooms)
-        self->state.index.join(sid, room);
-    },
-    [=](leave_atom, const std::string& sid, const std::string& room) {
-      self->state.index.leave(sid, room);
-    },
+  return local_part::adapter_behavior(
+    self,
     [=](broadcast_atom, const broadcast_target& target, const caf::message& msg) {
       local_part::fan_out(self, self->state, target, msg);
     },
@@ -287,9 +277,6 @@ adapter_actor::behavior_type local_behavior(local_adapter self, std::weak_ptr<na
     [=](add_recovered_atom, const caf::actor& socket, const caf::actor& session,
         persisted_session& restored, const std::string& offset) {
       local_part::add_recovered(self, self->state, socket, session, restored, offset);
-    },
-    [=](relay_atom, const caf::actor& session, const caf::message& msg) {
-      session->enqueue(nullptr, caf::make_message_id(), msg, self->context());
     },
     // A single node has no one to keep copies for.
     [=](checkpoint_atom, const persisted_session&) {},
@@ -345,15 +332,7 @@ adapter_actor::behavior_type local_behavior(local_adapter self, std::weak_ptr<na
         });
       return rp;
     },
-    [=](server_count_atom) { return std::size_t{1}; },
-    [=](room_size_atom, const std::string& room) { return self->state.index.room_size(room); },
-    [=](room_members_atom, const std::string& room) {
-      return self->state.index.room_members(room);
-    },
-    [=](room_app_atom, const std::string& room, const caf::message& msg) {
-      local_part::send_to_room(self->state, room, msg);
-    },
-  };
+    [=](server_count_atom) { return std::size_t{1}; });
 }
 
 } // namespace

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -93,6 +94,42 @@ void send_to_room(const local_adapter_state& st, const std::string& room, const 
 /// Nothing happens without a handler.
 void run_server_side(const local_adapter_state& st, const server_side_event& ev,
                      std::function<void(json)> ack);
+
+/// The handlers both kinds of adapter answer alike, from this node's room
+/// index alone: membership changes, relays, and what a room actor asks.
+template <class Self>
+auto index_handlers(Self self) {
+  return std::make_tuple(
+    [=](add_atom, const std::string& sid, const caf::actor& socket, const caf::actor& session) {
+      self->state.index.add(sid, socket, session);
+    },
+    [=](remove_atom, const std::string& sid) { self->state.index.remove(sid); },
+    [=](join_atom, const std::string& sid, const std::vector<std::string>& rooms) {
+      for (auto& room : rooms)
+        self->state.index.join(sid, room);
+    },
+    [=](leave_atom, const std::string& sid, const std::string& room) {
+      self->state.index.leave(sid, room);
+    },
+    [=](relay_atom, const caf::actor& session, const caf::message& msg) {
+      session->enqueue(nullptr, caf::make_message_id(), msg, self->context());
+    },
+    [=](room_size_atom, const std::string& room) { return self->state.index.room_size(room); },
+    [=](room_members_atom, const std::string& room) {
+      return self->state.index.room_members(room);
+    },
+    [=](room_app_atom, const std::string& room, const caf::message& msg) {
+      send_to_room(self->state, room, msg);
+    });
+}
+
+/// An adapter's behavior: index_handlers(self) and its own handlers.
+template <class Self, class... Handlers>
+adapter_actor::behavior_type adapter_behavior(Self self, Handlers... own) {
+  return std::apply(
+    [&](auto... shared) { return adapter_actor::behavior_type{std::move(shared)..., std::move(own)...}; },
+    index_handlers(self));
+}
 
 } // namespace local_part
 
