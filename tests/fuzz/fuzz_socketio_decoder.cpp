@@ -46,7 +46,7 @@ void check_round_trip(const packet& p, decoder_limits limits) {
   FUZZ_CHECK(st == decoder::status::complete);
   FUZZ_CHECK(same(d.take(), p));
   // wire.cpp's framing: one text packet, then one binary packet per attachment.
-  auto engine = to_engine_packets(p);
+  auto engine = to_engine_packets(sio::wire_format::json, p);
   FUZZ_CHECK(engine.size() == 1 + encoded.attachments.size());
   FUZZ_CHECK(!engine[0]->is_binary() && engine[0]->data() == encoded.text);
 }

@@ -379,7 +379,7 @@ struct adapter_harness : actor_fixture {
 
   void broadcast(const broadcast_target& t, const std::string& event, bool is_volatile = false) {
     auto msg = caf::make_message(sio::engineio::send_atom::value,
-                                 sio::socketio::make_event("/", event, json::array()), is_volatile);
+                                 sio::socketio::make_event(sio::wire_format::json, "/", event, json::array()), is_volatile);
     self->send(adapter, broadcast_atom::value, t, std::move(msg));
   }
 

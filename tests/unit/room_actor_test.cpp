@@ -178,7 +178,7 @@ TEST_CASE("room actors: a message is the broadcast's own, decoded on demand", "[
                });
   f.add("a");
   f.join("a", {"r"});
-  auto packets = make_event("/", "chat", json::array({"hi", 42, json::object({{"k", true}})}));
+  auto packets = make_event(sio::wire_format::json, "/", "chat", json::array({"hi", 42, json::object({{"k", true}})}));
   auto msg = caf::make_message(sio::engineio::send_atom::value, packets, false);
   f.self->send(f.adapter, broadcast_atom::value, target({"r"}), msg);
   auto m = got->get();

@@ -53,6 +53,8 @@ struct app_config : caf::actor_system_config {
   bool recovery_run_middlewares = false;
   /// Also accept socket.io-client 1.x/2.x (Engine.IO v3), as Node's allowEIO3.
   bool allow_eio3 = false;
+  /// The Socket.IO parser, "json" or "msgpack" (server_options::parser).
+  std::string parser = "json";
   /// HTTPS/WSS: PEM certificate chain and private key (--tls-cert, --tls-key);
   /// both empty: plain HTTP (see listen_options).
   std::string tls_cert;

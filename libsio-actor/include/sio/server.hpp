@@ -14,6 +14,7 @@
 #include "sio/broadcast_operator.hpp"
 #include "sio/cluster_options.hpp"
 #include "sio/connect_error.hpp"
+#include "sio/wire_format.hpp"
 #include "sio/engine_options.hpp"
 #include "sio/recovery_options.hpp"
 #include "sio/room.hpp"
@@ -33,6 +34,10 @@ struct server_options {
   std::chrono::milliseconds connect_timeout{45000};
   /// Default timeout of broadcast acks, fetch_sockets and other requests.
   std::chrono::milliseconds request_timeout{5000};
+  /// The Socket.IO parser (Node's `parser` option): socket.io-parser's JSON
+  /// (default) or socket.io-msgpack-parser's MessagePack. Clients must use the
+  /// same one, and so must every node of a cluster.
+  wire_format parser = wire_format::json;
   /// Attachments one packet may carry, and JSON nesting depth accepted.
   std::size_t max_attachments = 10;
   int max_json_depth = 100;

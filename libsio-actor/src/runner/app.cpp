@@ -45,6 +45,8 @@ app_config::app_config() {
          "a recovered socket runs the namespace middlewares again (default: skips them)")
     .add(allow_eio3, "allow-eio3",
          "also accept Socket.IO v2 clients (socket.io-client 1.x/2.x, Engine.IO v3)")
+    .add(parser, "parser",
+         "Socket.IO parser: json (socket.io-parser) or msgpack (socket.io-msgpack-parser)")
     .add(tls_cert, "tls-cert", "PEM certificate chain: serve HTTPS and WSS (with --tls-key)")
     .add(tls_key, "tls-key", "PEM private key of --tls-cert")
     .add(workers, "workers",
@@ -89,6 +91,10 @@ server_options app_config::to_server_options() const {
   s.engine.max_http_buffer_size = max_http_buffer_size;
   s.engine.max_sessions = max_sessions;
   s.engine.allow_eio3 = allow_eio3;
+  if (parser == "msgpack")
+    s.parser = wire_format::msgpack;
+  else if (parser != "json")
+    throw std::invalid_argument("--parser wants json or msgpack, got '" + parser + "'");
   s.connect_timeout = std::chrono::milliseconds{connect_timeout};
   s.max_rooms_per_socket = max_rooms_per_socket;
   s.max_dynamic_namespaces = max_dynamic_namespaces;

@@ -88,7 +88,7 @@ void broadcast_operator::emit_args(const std::string& event, json args) const {
     return;
   }
   // Encoded once here; every recipient's session gets this same message.
-  auto msg = caf::make_message(engineio::send_atom::value, make_event(ns_->name, event, args),
+  auto msg = caf::make_message(engineio::send_atom::value, make_event(ns_->options->parser, ns_->name, event, args),
                                volatile_flag_);
   caf::anon_send(ns_->adapter, broadcast_atom::value, target_of(*this), std::move(msg));
 }

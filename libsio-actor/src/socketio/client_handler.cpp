@@ -22,7 +22,7 @@ class client_handler final : public engineio::session_handler {
 public:
   explicit client_handler(std::shared_ptr<server_state> s)
     : server_(std::move(s)),
-      decoder_(limits_of(*server_->options)) {
+      decoder_(limits_of(*server_->options), server_->options->parser) {
   }
 
   void on_open(engineio::session_context& ctx) override {
@@ -80,7 +80,9 @@ public:
           // namespace gets its DISCONNECT packet before the connection closes.
           for (auto& [name, entry] : sockets_) {
             if (entry.connected)
-              c->write(to_engine_packets(packet{packet_type::disconnect, name, {}, {}}), false);
+              c->write(to_engine_packets(server_->options->parser,
+                                         packet{packet_type::disconnect, name, {}, {}}),
+                       false);
             if (entry.socket)
               caf::anon_send(entry.socket, engine_closed_atom::value,
                              std::string{"server namespace disconnect"});
@@ -157,7 +159,8 @@ private:
     if (!ns) {
       json body = json::object();
       body["message"] = "Invalid namespace";
-      ctx.write(to_engine_packets(packet{packet_type::connect_error, p.nsp, {}, std::move(body)}));
+      ctx.write(to_engine_packets(server_->options->parser,
+                                  packet{packet_type::connect_error, p.nsp, {}, std::move(body)}));
       return;
     }
     socket_config cfg;

@@ -59,7 +59,13 @@ public:
   bool number_unsigned(number_unsigned_t v) { return add(json(v)); }
   bool number_float(number_float_t v, const string_t&) { return add(json(v)); }
   bool string(string_t& v) { return add(json(std::move(v))); }
-  bool binary(binary_t& v) { return add(json::binary(std::move(v))); }
+  bool binary(binary_t& v) {
+    // MessagePack extensions arrive as binary with a subtype: not bytes a
+    // client sent (see parse_msgpack).
+    if (v.has_subtype())
+      return add(json{});
+    return add(json::binary(std::move(v)));
+  }
 
   bool start_object(std::size_t) {
     json* slot = place(json(json::value_t::object));
@@ -232,6 +238,29 @@ std::optional<std::string> replace_lone_surrogates(std::string_view text) {
   if (out)
     out->append(text.substr(copied));
   return out;
+}
+
+std::optional<json> parse_msgpack(std::string_view bytes, const json_limits& limits,
+                                  std::string& error, json_parse_stats* stats) {
+  error.clear();
+  json_parse_stats local;
+  auto& st = stats ? *stats : local;
+  st = {};
+  try {
+    json root;
+    linear_sax sax{root, limits, error, st};
+    if (!json::sax_parse(bytes.begin(), bytes.end(), &sax, json::input_format_t::msgpack, true)) {
+      if (error.empty())
+        error = "invalid MessagePack";
+      return std::nullopt;
+    }
+    return std::optional<json>{std::move(root)};
+  } catch (const std::exception& e) {
+    error = std::string{"invalid MessagePack: "} + e.what();
+  } catch (...) {
+    error = "invalid MessagePack";
+  }
+  return std::nullopt;
 }
 
 std::optional<json> parse_json(std::string_view text, const json_limits& limits,

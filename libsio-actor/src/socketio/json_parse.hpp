@@ -1,4 +1,4 @@
-// Parsing untrusted JSON in linear time, into sio::json (ordered_json).
+// Parsing untrusted JSON (and MessagePack) in linear time, into sio::json (ordered_json).
 //
 // nlohmann's own parser inserts each member of an ordered_json object with
 // ordered_map::operator[], a linear scan for a duplicate: one object with n
@@ -39,6 +39,14 @@ struct json_parse_stats {
 /// result's destructor does).
 std::optional<json> parse_json(std::string_view text, const json_limits& limits,
                                std::string& error, json_parse_stats* stats = nullptr);
+
+/// Parses one MessagePack value (a socket.io-msgpack-parser packet) the same
+/// way, with the same limits. Check it with msgpack_shape_ok first
+/// (msgpack_scan.hpp): nlohmann's MessagePack reader recurses and trusts the
+/// counts in headers. Extension values (notepack's `undefined`, dates) become
+/// null, as JSON.stringify writes undefined in an array.
+std::optional<json> parse_msgpack(std::string_view bytes, const json_limits& limits,
+                                  std::string& error, json_parse_stats* stats = nullptr);
 
 /// `text` with every lone UTF-16 surrogate escape in its strings ("\\ud83d"
 /// without its low half, or a low half alone) replaced by "\\ufffd"; nullopt

@@ -36,8 +36,11 @@ std::vector<caf::actor> sockets_of(local_adapter_state& st, const broadcast_targ
 } // namespace
 
 void start(self_ptr self, local_adapter_state& st) {
-  if (auto ns = st.ns.lock(); ns && ns->options->connection_state_recovery.enabled)
-    st.recovery.emplace(ns->origin, ns->options->connection_state_recovery);
+  if (auto ns = st.ns.lock()) {
+    st.format = ns->options->parser;
+    if (ns->options->connection_state_recovery.enabled)
+      st.recovery.emplace(ns->origin, ns->options->connection_state_recovery);
+  }
   auto adapter = caf::actor_cast<caf::actor>(self);
   st.index.spawn_rooms_with([&sys = self->system(), ns = st.ns, nsp = st.nsp,
                              adapter](const std::string& room) {
@@ -71,14 +74,14 @@ numbered_event emit_event(self_ptr self, local_adapter_state& st, const broadcas
     numbered.seq = e.origin.empty() ? log.next_seq() : e.seq;
     // As Node: the offset is the last argument (old clients just see one more).
     e.args.push_back(log.advance(numbered.origin, numbered.seq, now));
-    packets = make_event(st.nsp, e.event, e.args);
+    packets = make_event(st.format, st.nsp, e.event, e.args);
     // Only this node delivers it: started here for this node only (socket.emit,
     // local()). An event from another node has its target made local too.
     bool only_here = target.local && e.origin.empty();
     log.append(numbered.origin, numbered.seq, target.rooms, target.except, only_here, packets,
                now);
   } else {
-    packets = make_event(st.nsp, e.event, e.args);
+    packets = make_event(st.format, st.nsp, e.event, e.args);
   }
   fan_out(self, st, target,
           caf::make_message(engineio::send_atom::value, packets, target.is_volatile));
@@ -153,7 +156,7 @@ void gather_acks(self_ptr self, local_adapter_state& st, const broadcast_target&
   }
   // Ack ids are per namespace: a broadcast ack and a socket's own never collide.
   auto id = ns->next_ack_id++;
-  auto packets = make_event(st.nsp, e.event, e.args, id);
+  auto packets = make_event(st.format, st.nsp, e.event, e.args, id);
   auto t = std::max(e.timeout, std::chrono::milliseconds{1});
   auto g = std::make_shared<gather_state<json>>();
   g->pending = sockets.size();

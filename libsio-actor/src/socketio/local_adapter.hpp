@@ -30,6 +30,8 @@ struct local_adapter_state {
   /// Ack ids and server-side handlers; weak: the namespace holds the adapter.
   std::weak_ptr<namespace_state> ns;
   room_index index;
+  /// How events made here are encoded (the server's parser).
+  wire_format format = wire_format::json;
   /// Connection state recovery, when the server has it on.
   std::optional<recovery_log> recovery;
   static inline const char* name = "sio.adapter";

@@ -2,6 +2,7 @@
 #include "socketio/packet.hpp"
 
 #include "socketio/json_parse.hpp"
+#include "socketio/msgpack_scan.hpp"
 
 #include <algorithm>
 #include <array>
@@ -230,6 +231,32 @@ encoded_packet encode(const packet& p) {
   return out;
 }
 
+std::string encode_msgpack(const packet& p) {
+  auto type = p.type == packet_type::binary_event ? packet_type::event
+              : p.type == packet_type::binary_ack ? packet_type::ack
+                                                  : p.type;
+  const json* data = p.data && !p.data->is_null() ? &*p.data : nullptr;
+  std::string out;
+  auto key = [&out](std::string_view k) { // a fixstr: every key here is short
+    out.push_back(static_cast<char>(0xa0 | k.size()));
+    out.append(k);
+  };
+  out.push_back(static_cast<char>(0x80 | (2 + (data ? 1 : 0) + (p.id ? 1 : 0)))); // fixmap
+  key("type");
+  out.push_back(static_cast<char>(type)); // a positive fixint
+  key("nsp");
+  json::to_msgpack(json(p.nsp), out);
+  if (data) {
+    key("data");
+    json::to_msgpack(*data, out);
+  }
+  if (p.id) {
+    key("id");
+    json::to_msgpack(json(*p.id), out);
+  }
+  return out;
+}
+
 bool is_payload_valid(packet_type type, const json& payload) {
   switch (type) {
     case packet_type::connect:
@@ -269,6 +296,8 @@ decoder::status decoder::fail(std::string reason) {
 
 decoder::status decoder::feed_text(std::string_view text) {
   try {
+    if (format_ == wire_format::msgpack)
+      return fail("a text packet, but this server speaks the msgpack parser");
     if (pending_)
       return fail("got text data while reconstructing a binary packet");
     ready_.reset();
@@ -344,8 +373,51 @@ decoder::status decoder::feed_text(std::string_view text) {
   }
 }
 
+decoder::status decoder::feed_msgpack(std::string_view bytes) {
+  // What socket.io-msgpack-parser's Decoder accepts (checkPacket).
+  ready_.reset();
+  std::string why;
+  if (!msgpack_shape_ok(bytes, limits_.max_depth + 1, why)) // +1: the packet's own map
+    return fail(why);
+  auto decoded = parse_msgpack(bytes, json_limits{limits_.max_object_members, limits_.max_values}, why);
+  if (!decoded)
+    return fail(why);
+  if (!decoded->is_object())
+    return fail("a msgpack packet must be a map");
+  auto field = [&](const char* name) -> const json* {
+    auto it = decoded->find(name);
+    return it == decoded->end() || it->is_null() ? nullptr : &*it;
+  };
+  auto* type = field("type");
+  if (!type || !type->is_number_integer() || type->get<std::int64_t>() < 0
+      || type->get<std::int64_t>() > static_cast<int>(packet_type::connect_error))
+    return fail("invalid packet type");
+  auto* nsp = field("nsp");
+  if (!nsp || !nsp->is_string())
+    return fail("invalid namespace");
+  packet p;
+  p.type = static_cast<packet_type>(type->get<int>());
+  p.nsp = nsp->get<std::string>();
+  if (auto* id = field("id")) {
+    if (!id->is_number_unsigned() && !(id->is_number_integer() && id->get<std::int64_t>() >= 0))
+      return fail("invalid packet id");
+    p.id = id->get<std::uint64_t>();
+  }
+  if (auto* data = field("data")) {
+    if (p.type == packet_type::disconnect || !is_payload_valid(p.type, *data))
+      return fail("invalid payload");
+    p.data = std::move((*decoded)["data"]);
+  } else if (p.type != packet_type::connect && p.type != packet_type::disconnect) {
+    return fail("invalid payload");
+  }
+  ready_ = std::move(p);
+  return status::complete;
+}
+
 decoder::status decoder::feed_binary(std::string_view bytes) {
   try {
+    if (format_ == wire_format::msgpack)
+      return feed_msgpack(bytes);
     if (!pending_)
       return fail("got binary data when not reconstructing a packet");
     attachments_.emplace_back(bytes);

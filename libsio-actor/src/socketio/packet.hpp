@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sio/json.hpp"
+#include "sio/wire_format.hpp"
 
 namespace sio::socketio {
 
@@ -43,6 +44,11 @@ struct encoded_packet {
 /// Never throws: invalid UTF-8 in strings is replaced (U+FFFD).
 encoded_packet encode(const packet& p);
 
+/// socket.io-msgpack-parser's form of a packet: one MessagePack map
+/// {type, nsp, data (if any), id (if any)}; binary values stay binary (no
+/// attachments, no BINARY_* types). Never throws.
+std::string encode_msgpack(const packet& p);
+
 /// Compact JSON text, as JSON.stringify writes it; never throws.
 std::string dump_json(const json& value);
 
@@ -58,13 +64,15 @@ struct decoder_limits {
 };
 
 /// Incremental decoder for one client: a BINARY_* packet is complete only
-/// after its attachments arrived. Never throws; after an error the decoder is
-/// reset and error() says why (the caller closes the session).
+/// after its attachments arrived. With wire_format::msgpack every packet is one
+/// binary message and a text message is an error. Never throws; after an
+/// error the decoder is reset and error() says why (the caller closes the session).
 class decoder {
 public:
   enum class status { complete, need_binary, error };
 
-  explicit decoder(decoder_limits limits = {}) : limits_(limits) {}
+  explicit decoder(decoder_limits limits = {}, wire_format format = wire_format::json)
+    : limits_(limits), format_(format) {}
 
   status feed_text(std::string_view text);
   status feed_binary(std::string_view bytes);
@@ -76,8 +84,10 @@ public:
 
 private:
   status fail(std::string reason);
+  status feed_msgpack(std::string_view bytes);
 
   decoder_limits limits_;
+  wire_format format_;
   std::optional<packet> pending_;
   std::size_t expected_attachments_ = 0;
   std::vector<std::string> attachments_;

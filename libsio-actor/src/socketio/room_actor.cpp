@@ -66,8 +66,9 @@ public:
                     json args) const override {
     auto ns = ns_.lock();
     bool numbered = ns && ns->options->connection_state_recovery.enabled;
-    if (auto m = members_.find(socket_id); m != members_.end() && !numbered) {
-      caf::anon_send(m->second, engineio::send_atom::value, make_event(nsp_, event, args), false);
+    if (auto m = members_.find(socket_id); m != members_.end() && !numbered && ns) {
+      caf::anon_send(m->second, engineio::send_atom::value,
+                     make_event(ns->options->parser, nsp_, event, args), false);
       return;
     }
     // With recovery on, through the adapter even for a member here: the event

@@ -24,9 +24,14 @@ const room_message::decoded& room_message::decode() const {
   auto out = std::make_shared<decoded>();
   if (well_formed(encoded_)) {
     // Our own encoding (socketio::make_event), not a client's: no limits.
-    socketio::decoder d{socketio::decoder_limits{1u << 20, 1 << 20, 0, 0}};
+    // The msgpack parser's packet is one binary message; the default one's
+    // starts with text.
+    auto& parts = encoded_.get_as<packets>(1);
+    auto format = !parts.empty() && parts.front()->is_binary() ? wire_format::msgpack
+                                                                : wire_format::json;
+    socketio::decoder d{socketio::decoder_limits{1u << 20, 1 << 20, 0, 0}, format};
     auto st = socketio::decoder::status::error;
-    for (auto& p : encoded_.get_as<packets>(1)) {
+    for (auto& p : parts) {
       st = p->is_binary() ? d.feed_binary(p->data()) : d.feed_text(p->data());
     }
     if (st == socketio::decoder::status::complete) {

@@ -82,6 +82,7 @@ public:
 
   const std::string& id() const noexcept override { return cfg_.id; }
   const std::string& nsp() const noexcept override { return cfg_.ns->name; }
+  wire_format format() const noexcept { return cfg_.ns->options->parser; }
   const sio::handshake& handshake() const noexcept override { return *cfg_.handshake; }
   json& data() noexcept override { return data_; }
   bool connected() const noexcept override { return connected_; }
@@ -129,7 +130,7 @@ public:
     // A volatile event may be dropped, so it takes no offset (as a volatile
     // broadcast): it is not kept for replay.
     if (!recovery_ || is_volatile) {
-      write(make_event(nsp(), event, args), is_volatile);
+      write(make_event(format(), nsp(), event, args), is_volatile);
       return;
     }
     // As Node: through the adapter, which numbers it and keeps it for replay.
@@ -152,7 +153,7 @@ public:
     auto id = cfg_.ns->next_ack_id++;
     acks_[id] = pending_ack{std::move(done), {}, false};
     delayed_send(this, timeout, ack_timeout_atom::value, id);
-    write(make_event(nsp(), event, args, id), is_volatile);
+    write(make_event(format(), nsp(), event, args, id), is_volatile);
   }
 
   sio::socket& volatile_() override {
@@ -204,7 +205,7 @@ public:
   void disconnect(bool close) override {
     if (!connected_)
       return;
-    leave_session(to_engine_packets(packet{packet_type::disconnect, nsp(), {}, {}}), close);
+    leave_session(to_engine_packets(format(), packet{packet_type::disconnect, nsp(), {}, {}}), close);
     finish("server namespace disconnect");
   }
 
@@ -301,7 +302,7 @@ public:
       return;
     // Ended from outside (server stop) or by a failure: the client and the
     // session must not keep a socket that is gone.
-    leave_session(to_engine_packets(packet{packet_type::disconnect, nsp(), {}, {}}), false);
+    leave_session(to_engine_packets(format(), packet{packet_type::disconnect, nsp(), {}, {}}), false);
     finish("server shutting down");
   }
 
@@ -375,7 +376,7 @@ private:
       if (!err.data.is_null())
         body["data"] = err.data;
     }
-    leave_session(to_engine_packets(packet{packet_type::connect_error, nsp(), {}, std::move(body)}),
+    leave_session(to_engine_packets(format(), packet{packet_type::connect_error, nsp(), {}, std::move(body)}),
                   false);
     quit();
   }
@@ -396,7 +397,7 @@ private:
         (*body)["pid"] = cfg_.pid;
     }
     to_session(socket_connected_atom::value, nsp(),
-               to_engine_packets(packet{packet_type::connect, nsp(), {}, std::move(body)}));
+               to_engine_packets(format(), packet{packet_type::connect, nsp(), {}, std::move(body)}));
     auto me = caf::actor_cast<caf::actor>(this);
     if (cfg_.restored) {
       // Its rooms and the events it missed, in one step at the adapter.
@@ -477,14 +478,14 @@ private:
       auto id = *p.id;
       // Called from anywhere; with recovery on, on the path of our other writes (to_session).
       auto adapter = recovery_ ? cfg_.ns->adapter : adapter_actor{};
-      ev.ack = ack_handle{[session, adapter, nsp_name, id](json args) {
+      ev.ack = ack_handle{[session, adapter, nsp_name, id, format = format()](json args) {
         packet reply{packet_type::ack, nsp_name, id, std::move(args)};
+        auto packets = to_engine_packets(format, reply);
         if (adapter)
           caf::anon_send(adapter, relay_atom::value, session,
-                         caf::make_message(engineio::send_atom::value, to_engine_packets(reply),
-                                           false));
+                         caf::make_message(engineio::send_atom::value, std::move(packets), false));
         else
-          caf::anon_send(session, engineio::send_atom::value, to_engine_packets(reply), false);
+          caf::anon_send(session, engineio::send_atom::value, std::move(packets), false);
       }};
     }
     run_packet_middleware(0, std::move(ev));

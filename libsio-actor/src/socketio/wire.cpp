@@ -2,7 +2,9 @@
 
 namespace sio::socketio {
 
-std::vector<engineio::packet_ptr> to_engine_packets(const packet& p) {
+std::vector<engineio::packet_ptr> to_engine_packets(wire_format format, const packet& p) {
+  if (format == wire_format::msgpack)
+    return {std::make_shared<const engineio::packet>(engineio::packet::binary(encode_msgpack(p)))};
   auto encoded = encode(p);
   std::vector<engineio::packet_ptr> out;
   out.reserve(1 + encoded.attachments.size());
@@ -13,8 +15,8 @@ std::vector<engineio::packet_ptr> to_engine_packets(const packet& p) {
   return out;
 }
 
-std::vector<engineio::packet_ptr> make_event(const std::string& nsp, const std::string& event,
-                                             const json& args,
+std::vector<engineio::packet_ptr> make_event(wire_format format, const std::string& nsp,
+                                             const std::string& event, const json& args,
                                              std::optional<std::uint64_t> ack_id) {
   packet p;
   p.type = packet_type::event;
@@ -28,7 +30,7 @@ std::vector<engineio::packet_ptr> make_event(const std::string& nsp, const std::
   else if (!args.is_null())
     data.push_back(args);
   p.data = std::move(data);
-  return to_engine_packets(p);
+  return to_engine_packets(format, p);
 }
 
 } // namespace sio::socketio

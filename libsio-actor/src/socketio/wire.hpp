@@ -9,13 +9,14 @@
 
 namespace sio::socketio {
 
-/// One "4..." text packet followed by one binary packet per attachment;
-/// encoded once, shared by every recipient.
-std::vector<engineio::packet_ptr> to_engine_packets(const packet& p);
+/// The Engine.IO messages of `p`, encoded once and shared by every recipient:
+/// json: one "4..." text message followed by one binary message per
+/// attachment; msgpack: one binary message.
+std::vector<engineio::packet_ptr> to_engine_packets(wire_format format, const packet& p);
 
-/// The packets of an EVENT named `event` with `args` (an array) on `nsp`.
-std::vector<engineio::packet_ptr> make_event(const std::string& nsp, const std::string& event,
-                                             const json& args,
+/// The messages of an EVENT named `event` with `args` (an array) on `nsp`.
+std::vector<engineio::packet_ptr> make_event(wire_format format, const std::string& nsp,
+                                             const std::string& event, const json& args,
                                              std::optional<std::uint64_t> ack_id = {});
 
 } // namespace sio::socketio
