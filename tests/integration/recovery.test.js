@@ -161,7 +161,14 @@ for (const transport of TRANSPORTS) {
       await delay(200);
       const values = got.map((args) => args[0]);
       assert.deepEqual(values, Array.from({ length: N }, (_, i) => i), 'all, once, in order');
-      assert.ok(cut !== null && received < N, `the cut came before the end (cut at ${cut}, ${received} of ${N} before the reconnect)`);
+      assert.ok(cut !== null, 'the client cut its transport during the burst');
+      // Over WebSocket the rest is in flight when the client cuts. Over polling
+      // a burst made in one handler may leave in one response (the session
+      // sends all it holds when the GET comes, as Node's engine.io does), and
+      // then the cut comes after the end: the test still checks that the
+      // reconnect replays nothing twice, but cannot insist on a gap.
+      if (transport.name === 'websocket')
+        assert.ok(received < N, `the cut came before the end (cut at ${cut}, ${received} of ${N} before the reconnect)`);
     });
 
     test('volatile events and events with ack are not replayed', async () => {
