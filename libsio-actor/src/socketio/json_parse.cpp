@@ -240,30 +240,12 @@ std::optional<std::string> replace_lone_surrogates(std::string_view text) {
   return out;
 }
 
-std::optional<json> parse_msgpack(std::string_view bytes, const json_limits& limits,
-                                  std::string& error, json_parse_stats* stats) {
-  error.clear();
-  json_parse_stats local;
-  auto& st = stats ? *stats : local;
-  st = {};
-  try {
-    json root;
-    linear_sax sax{root, limits, error, st};
-    if (!json::sax_parse(bytes.begin(), bytes.end(), &sax, json::input_format_t::msgpack, true)) {
-      if (error.empty())
-        error = "invalid MessagePack";
-      return std::nullopt;
-    }
-    return std::optional<json>{std::move(root)};
-  } catch (const std::exception& e) {
-    error = std::string{"invalid MessagePack: "} + e.what();
-  } catch (...) {
-    error = "invalid MessagePack";
-  }
-  return std::nullopt;
-}
+namespace {
 
-std::optional<json> parse_json(std::string_view text, const json_limits& limits,
+/// The linear SAX parser over `input` in `format`; `what` names the format in
+/// errors ("JSON", "MessagePack").
+std::optional<json> parse_with(std::string_view input, json::input_format_t format,
+                               const std::string& what, const json_limits& limits,
                                std::string& error, json_parse_stats* stats) {
   error.clear();
   json_parse_stats local;
@@ -272,23 +254,41 @@ std::optional<json> parse_json(std::string_view text, const json_limits& limits,
   try {
     json root;
     linear_sax sax{root, limits, error, st};
-    // JSON.parse keeps a lone UTF-16 surrogate ("\ud83d", half an emoji cut by
-    // slice()); UTF-8 has no form for it and nlohmann refuses it: U+FFFD instead.
-    auto repaired = replace_lone_surrogates(text);
-    if (repaired)
-      text = *repaired;
-    if (!json::sax_parse(text.begin(), text.end(), &sax, json::input_format_t::json, true)) {
+    if (!json::sax_parse(input.begin(), input.end(), &sax, format, true)) {
       if (error.empty())
-        error = "invalid JSON";
+        error = "invalid " + what;
       return std::nullopt;
     }
     return std::optional<json>{std::move(root)};
   } catch (const std::exception& e) {
-    error = std::string{"invalid JSON: "} + e.what();
+    error = "invalid " + what + ": " + e.what();
   } catch (...) {
-    error = "invalid JSON";
+    error = "invalid " + what;
   }
   return std::nullopt;
+}
+
+} // namespace
+
+std::optional<json> parse_msgpack(std::string_view bytes, const json_limits& limits,
+                                  std::string& error, json_parse_stats* stats) {
+  return parse_with(bytes, json::input_format_t::msgpack, "MessagePack", limits, error, stats);
+}
+
+std::optional<json> parse_json(std::string_view text, const json_limits& limits,
+                               std::string& error, json_parse_stats* stats) {
+  // JSON.parse keeps a lone UTF-16 surrogate ("\ud83d", half an emoji cut by
+  // slice()); UTF-8 has no form for it and nlohmann refuses it: U+FFFD instead.
+  std::optional<std::string> repaired;
+  try {
+    repaired = replace_lone_surrogates(text);
+  } catch (...) {
+    error = "invalid JSON";
+    return std::nullopt;
+  }
+  if (repaired)
+    text = *repaired;
+  return parse_with(text, json::input_format_t::json, "JSON", limits, error, stats);
 }
 
 } // namespace sio::socketio
