@@ -384,7 +384,7 @@ decoder::status decoder::feed_msgpack(std::string_view bytes) {
     return fail(why);
   if (!decoded->is_object())
     return fail("a msgpack packet must be a map");
-  auto field = [&](const char* name) -> const json* {
+  auto field = [&](const char* name) -> json* {
     auto it = decoded->find(name);
     return it == decoded->end() || it->is_null() ? nullptr : &*it;
   };
@@ -406,7 +406,7 @@ decoder::status decoder::feed_msgpack(std::string_view bytes) {
   if (auto* data = field("data")) {
     if (p.type == packet_type::disconnect || !is_payload_valid(p.type, *data))
       return fail("invalid payload");
-    p.data = std::move((*decoded)["data"]);
+    p.data = std::move(*data); // found once: ordered_json's lookup is a scan
   } else if (p.type != packet_type::connect && p.type != packet_type::disconnect) {
     return fail("invalid payload");
   }
